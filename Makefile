@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step of theirs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.requirements-installed
+
+.PHONY: run test lint format system venv migrate demo clean bench
+
+## run: install what is missing, migrate, load the demo data, start web + worker + beat on :8000
+run: venv
+	bash .ci/system-packages run
+	mkdir -p var/celery/queue var/celery/processed var/celery/results var/media staticfiles
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_demo
+	DEBUG=$${DEBUG:-true} $(BIN)/honcho start -f Procfile
+
+## test: the whole suite (PostgreSQL, Redis, Chromium started by the tests when they can be had)
+test: venv
+	bash .ci/system-packages test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+## lint / format: ruff
+lint: venv
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+format: venv
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+## bench: the benchmarks in bench/ (on demand, never part of make test)
+bench: venv
+	$(BIN)/python -m bench
+
+venv: $(STAMP)
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+clean:
+	rm -rf var staticfiles .pytest_cache

@@ -1,0 +1,106 @@
+"""Accounts: citizens (and organisations) and the staff of agencies.
+
+A citizen is a user without memberships. Staff hold one Membership per (agency, role) and see only
+the work of those agencies; system administrators are superusers.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .cccd import validate_cccd
+from .constants import Gender, Role
+
+phone_validator = RegexValidator(
+    r"^0\d{9,10}$", _("Số điện thoại gồm 10 hoặc 11 chữ số, bắt đầu bằng số 0, ví dụ 0912345678.")
+)
+
+
+class User(AbstractUser):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    full_name = models.CharField(_("họ và tên"), max_length=255, blank=True)
+    cccd = models.CharField(
+        _("số định danh cá nhân"), max_length=12, unique=True, null=True, blank=True, validators=[validate_cccd]
+    )
+    phone = models.CharField(
+        _("số điện thoại"), max_length=11, unique=True, null=True, blank=True, validators=[phone_validator]
+    )
+    date_of_birth = models.DateField(_("ngày sinh"), null=True, blank=True)
+    gender = models.CharField(_("giới tính"), max_length=10, choices=Gender.choices, blank=True)
+    address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
+    # Identity assurance level from the identity provider (VNeID level 1 or 2), 0 for local accounts.
+    identity_level = models.PositiveSmallIntegerField(_("mức định danh"), default=0)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("người dùng")
+        verbose_name_plural = _("người dùng")
+        constraints = [
+            # Unique only when set: blank values are stored as NULL.
+            models.CheckConstraint(condition=~Q(cccd=""), name="user_cccd_null_not_blank"),
+            models.CheckConstraint(condition=~Q(phone=""), name="user_phone_null_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        self.cccd = self.cccd or None
+        self.phone = self.phone or None
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return self.full_name or super().get_full_name() or self.username
+
+    @property
+    def is_officer(self) -> bool:
+        return self.memberships.exists()
+
+    def roles(self) -> set[str]:
+        roles = set(self.memberships.values_list("role", flat=True))
+        if self.is_superuser:
+            roles.add(Role.SYSTEM_ADMIN)
+        return roles or {Role.CITIZEN}
+
+    def agency_ids(self, role: str | None = None) -> set[int]:
+        """Agencies whose work this user sees: those of their memberships and every unit below them."""
+        from procedures.models import Agency
+
+        memberships = self.memberships.select_related("agency")
+        if role:
+            memberships = memberships.filter(role=role)
+        query = Q(pk__in=[])
+        for membership in memberships:
+            query |= Q(path__startswith=membership.agency.path)
+        return set(Agency.objects.filter(query).values_list("pk", flat=True))
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("cán bộ"))
+    agency = models.ForeignKey(
+        "procedures.Agency", on_delete=models.PROTECT, related_name="memberships", verbose_name=_("cơ quan")
+    )
+    role = models.CharField(
+        _("vai trò"),
+        max_length=20,
+        choices=[(r.value, r.label) for r in Role if r not in (Role.CITIZEN, Role.SYSTEM_ADMIN)],
+    )
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("phân công cán bộ")
+        verbose_name_plural = _("phân công cán bộ")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency", "role"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} – {self.agency}"

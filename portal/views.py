@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from procedures.models import Field, Procedure
+
+from .celery import app as celery_app
+from .models import WorkerHeartbeat
+
+
+def home(request):
+    procedures = Procedure.objects.published().select_related("field")[:8]
+    fields = Field.objects.all()
+    return render(request, "home.html", {"procedures": procedures, "fields": fields})
+
+
+def _database_status() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:  # noqa: BLE001 - a health check reports every failure
+        return {"ok": False, "vendor": connection.vendor, "error": exc.__class__.__name__}
+
+
+def _broker_status() -> dict:
+    transport = celery_app.conf.broker_url.split(":", 1)[0]
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        status = {"ok": True, "transport": transport}
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "transport": transport, "error": exc.__class__.__name__}
+    beat = WorkerHeartbeat.objects.filter(name="beat").first() if _database_status()["ok"] else None
+    status["last_worker_heartbeat"] = beat.beat_at.isoformat() if beat else None
+    status["heartbeat_age_seconds"] = int((timezone.now() - beat.beat_at).total_seconds()) if beat else None
+    return status
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Database and broker status as JSON; 503 when either is down."""
+    database = _database_status()
+    broker = _broker_status()
+    ok = database["ok"] and broker["ok"]
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "database": database, "broker": broker}, status=200 if ok else 503
+    )

@@ -1,0 +1,199 @@
+import json
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Agency,
+    CalendarDay,
+    FeeItem,
+    Field,
+    FormField,
+    Procedure,
+    ProcedureVersion,
+    ProcessingStep,
+    RequiredDocument,
+)
+from .services import ImportError_, procedure_publish_version, procedures_export, procedures_import
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["indented_name", "identifier", "kind", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "identifier"]
+    autocomplete_fields = ["parent"]
+
+    @admin.display(description=_("tên cơ quan"), ordering="path")
+    def indented_name(self, obj):
+        return format_html("{}{}", "\u2003" * obj.depth, obj.name)
+
+
+@admin.register(Field)
+class FieldAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+class RequiredDocumentInline(admin.StackedInline):
+    model = RequiredDocument
+    extra = 0
+    fields = [
+        ("order", "name"),
+        ("is_mandatory", "original_count", "copy_count"),
+        ("allowed_types", "max_size_mb"),
+        "template",
+        "note",
+    ]
+
+
+class FormFieldInline(admin.StackedInline):
+    model = FormField
+    extra = 0
+    fields = [
+        ("order", "code", "label"),
+        ("kind", "section", "required"),
+        "help_text",
+        "choices",
+        ("min_value", "max_value", "max_length"),
+        ("pattern", "pattern_message"),
+    ]
+
+
+class FeeItemInline(admin.TabularInline):
+    model = FeeItem
+    extra = 0
+
+
+class ProcessingStepFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        days = self.instance.processing_days
+        total = sum(
+            (form.cleaned_data.get("duration_days") or Decimal(0))
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        )
+        if days and total > days:
+            raise ValidationError(
+                _("Tổng thời gian các bước (%(total)s ngày) vượt thời hạn giải quyết của thủ tục (%(days)s ngày)."),
+                params={"total": total, "days": days},
+            )
+
+
+class ProcessingStepInline(admin.TabularInline):
+    model = ProcessingStep
+    formset = ProcessingStepFormSet
+    extra = 0
+    autocomplete_fields = ["agency"]
+
+
+class ProcedureImportForm(forms.Form):
+    file = forms.FileField(label=_("Tệp JSON danh mục thủ tục"))
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    list_display = ["national_code", "name", "field", "level", "processing_days", "is_published", "version_number"]
+    list_filter = ["level", "field", "is_published", "agencies"]
+    search_fields = ["national_code", "name", "search_text"]
+    autocomplete_fields = ["field", "agencies"]
+    inlines = [RequiredDocumentInline, FormFieldInline, FeeItemInline, ProcessingStepInline]
+    actions = ["export_json"]
+    change_list_template = "admin/procedures/procedure/change_list.html"
+    fieldsets = [
+        (None, {"fields": ["national_code", "name", "field", "agencies", "level", "applicant_type", "is_published"]}),
+        (_("Thời hạn"), {"fields": ["processing_days", "cutoff_time"]}),
+        (
+            _("Cách thức thực hiện"),
+            {"fields": ["channel_online", "channel_counter", "channel_postal", "fee_before_processing"]},
+        ),
+        (_("Nội dung"), {"fields": ["result_type", "legal_basis", "description", "conditions"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("field")
+
+    @admin.display(description=_("phiên bản"))
+    def version_number(self, obj):
+        version = obj.current_version
+        return version.number if version else "—"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        version = procedure_publish_version(procedure=form.instance, user=request.user)
+        self.message_user(request, _("Thủ tục đang ở phiên bản %(n)s.") % {"n": version.number}, messages.INFO)
+
+    @admin.action(description=_("Xuất các thủ tục đã chọn ra tệp JSON"))
+    def export_json(self, request, queryset):
+        payload = json.dumps(procedures_export(queryset), ensure_ascii=False, indent=2)
+        response = HttpResponse(payload, content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="thu-tuc.json"'
+        return response
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="procedures_procedure_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            return redirect("admin:index")
+        form = ProcedureImportForm(request.POST or None, request.FILES or None)
+        problems: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > 20 * 1024 * 1024:
+                problems = [str(_("Tệp quá lớn (tối đa 20 MB)."))]
+            else:
+                try:
+                    imported = procedures_import(upload.read(), user=request.user)
+                except ImportError_ as exc:
+                    problems = exc.messages
+                else:
+                    self.message_user(request, _("Đã nhập %(n)s thủ tục.") % {"n": len(imported)}, messages.SUCCESS)
+                    return redirect(reverse("admin:procedures_procedure_changelist"))
+            if problems:
+                self.message_user(request, _("Tệp có lỗi, không có thay đổi nào được lưu."), messages.ERROR)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "problems": problems,
+            "title": _("Nhập danh mục thủ tục từ tệp JSON"),
+        }
+        return render(request, "admin/procedures/procedure/import.html", context)
+
+
+@admin.register(ProcedureVersion)
+class ProcedureVersionAdmin(admin.ModelAdmin):
+    list_display = ["procedure", "number", "effective_from", "created_by"]
+    list_filter = ["effective_from"]
+    search_fields = ["procedure__national_code", "procedure__name"]
+    readonly_fields = ["procedure", "number", "snapshot", "effective_from", "created_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "kind", "name"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    date_hierarchy = "date"

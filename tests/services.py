@@ -1,0 +1,275 @@
+"""Throwaway PostgreSQL, Redis and Chromium for the test suite (a pytest plugin, loaded with -p).
+
+PostgreSQL is started before Django is set up, so that the whole suite runs on it whenever it can
+be had; Redis and Chromium start on first use. Each runs on a free loopback port with its data in
+a temporary folder and is stopped at the end. PostgreSQL refuses to run as root, so as root it runs
+as the `postgres` user. When a server cannot be had, the tests that need it skip with the reason;
+under CI=true they fail instead, so that CI never passes without really running them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CI = os.environ.get("CI", "").lower() == "true"
+# Playwright's sync API runs an event loop in the test thread; Django must still allow ORM calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+_state: dict = {"stops": [], "postgres_reason": None, "packages_tried": False}
+
+
+def unavailable(reason: str):
+    """Skip for want of a service, or fail under CI=true where every service must be there."""
+    if CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ensure_packages() -> None:
+    """As root, install the Debian packages the suite needs (once per run)."""
+    if _state["packages_tried"]:
+        return
+    _state["packages_tried"] = True
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["bash", str(ROOT / ".ci" / "system-packages"), "test"], check=False)
+
+
+def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, cwd="/", **kwargs)
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------
+
+
+def _postgres_bin() -> Path | None:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def start_postgres() -> str:
+    """Start a PostgreSQL server for this run and return its URL (raises RuntimeError if impossible)."""
+    bindir = _postgres_bin()
+    if bindir is None:
+        _ensure_packages()
+        bindir = _postgres_bin()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL is not installed (Debian package postgresql-15)")
+    as_user: list[str] = []
+    base = tempfile.mkdtemp(prefix="portal-pg-", dir="/tmp")
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root: run it as the postgres user, from a folder it can reach.
+        shutil.chown(base, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = os.path.join(base, "data"), _free_port()
+    _run(
+        [
+            *as_user,
+            str(bindir / "initdb"),
+            "-D",
+            data,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]
+    )
+    options = (
+        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c max_connections=100"
+    )
+    _run(
+        [
+            *as_user,
+            str(bindir / "pg_ctl"),
+            "-D",
+            data,
+            "-o",
+            options,
+            "-l",
+            os.path.join(base, "log"),
+            "-w",
+            "-t",
+            "30",
+            "start",
+        ]
+    )
+
+    def stop() -> None:
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
+            cwd="/",
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+    _state["stops"].append(stop)
+    return f"postgres://postgres@127.0.0.1:{port}/portal"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Point Django at a throwaway PostgreSQL before pytest-django sets Django up."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    elif os.environ.get("PORTAL_TEST_POSTGRES", "1") != "0":
+        try:
+            os.environ["DATABASE_URL"] = start_postgres()
+        except (RuntimeError, subprocess.CalledProcessError, OSError, KeyError) as exc:
+            detail = getattr(exc, "stderr", "") or str(exc)
+            if CI:
+                raise pytest.UsageError(f"CI=true but PostgreSQL could not be started: {detail}") from exc
+            _state["postgres_reason"] = f"PostgreSQL unavailable, the suite runs on SQLite: {detail.strip()[:200]}"
+            os.environ.pop("DATABASE_URL", None)
+    return (yield)
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    lines = [f"database: {engine}" + (" (throwaway server)" if engine == "postgresql" else "")]
+    if _state["postgres_reason"]:
+        lines.append(_state["postgres_reason"])
+    return lines
+
+
+def pytest_unconfigure(config):
+    while _state["stops"]:
+        with contextlib.suppress(Exception):
+            _state["stops"].pop()()
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            unavailable(_state["postgres_reason"] or "this test needs PostgreSQL")
+
+
+# --- Redis ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis server of this run's own, on a free port, without persistence."""
+    if os.environ.get("TEST_REDIS_URL"):
+        return os.environ["TEST_REDIS_URL"]
+    if not shutil.which("redis-server"):
+        _ensure_packages()
+    server = shutil.which("redis-server")
+    if not server:
+        unavailable("Redis is not installed (Debian package redis-server)")
+    port, base = _free_port(), tempfile.mkdtemp(prefix="portal-redis-")
+    subprocess.run(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "yes",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            base,
+            "--pidfile",
+            os.path.join(base, "redis.pid"),
+            "--logfile",
+            os.path.join(base, "redis.log"),
+        ],
+        check=True,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            break
+        time.sleep(0.05)
+
+    def stop() -> None:
+        subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, check=False)
+        shutil.rmtree(base, ignore_errors=True)
+
+    _state["stops"].append(stop)
+    return f"redis://127.0.0.1:{port}/0"
+
+
+# --- Chromium -------------------------------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if path is None:
+        _ensure_packages()
+        path = shutil.which("chromium")
+    if path is None:
+        unavailable("Chromium is not installed (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+    except Exception as exc:  # noqa: BLE001 - any launch failure means no browser for this run
+        playwright.stop()
+        unavailable(f"Chromium did not start: {exc}")
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A 360 px wide phone screen."""
+    context = browser.new_context(
+        locale="vi-VN", viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    context.close()
