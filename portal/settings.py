@@ -223,7 +223,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": 60.0},
+    # Proves on /healthz that beat schedules and a worker executes.
+    "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": float(env("HEARTBEAT_SECONDS", "60"))},
 }
 CELERY_TASK_ALWAYS_EAGER = False
 

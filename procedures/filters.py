@@ -10,6 +10,7 @@ class ProcedureFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(label=_("Tìm thủ tục"), method="filter_q")
     agency = django_filters.ModelChoiceFilter(
+        field_name="agencies",
         label=_("Cơ quan thực hiện"),
         queryset=Agency.objects.filter(is_active=True),
         method="filter_agency",
