@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.requirements-installed
 ## run: install what is missing, migrate, load the demo data, start web + worker + beat on :8000
 run: venv
 	bash .ci/system-packages run
-	mkdir -p var/celery/queue var/celery/processed var/celery/results var/media staticfiles
+	mkdir -p var/celery/queue var/celery/processed var/celery/results var/celery/control var/media staticfiles
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_demo
 	DEBUG=$${DEBUG:-true} $(BIN)/honcho start -f Procfile

@@ -202,6 +202,7 @@ else:
         "data_folder_in": str(CELERY_FS_DIR / "queue"),
         "data_folder_out": str(CELERY_FS_DIR / "queue"),
         "processed_folder": str(CELERY_FS_DIR / "processed"),
+        "control_folder": str(CELERY_FS_DIR / "control"),
         "store_processed": False,
         # 0.05 s polling gives about half a second of latency (platform notes).
         "polling_interval": 0.05,

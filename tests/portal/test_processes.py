@@ -41,7 +41,7 @@ def _env(tmp_path, **extra) -> dict:
         PATH=f"{BIN}:{env.get('PATH', '')}",
     )
     env.update(extra)
-    for folder in ("celery/queue", "celery/processed", "celery/results"):
+    for folder in ("celery/queue", "celery/processed", "celery/results", "celery/control"):
         (tmp_path / "var" / folder).mkdir(parents=True, exist_ok=True)
     return env
 
