@@ -226,6 +226,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Proves on /healthz that beat schedules and a worker executes.
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": float(env("HEARTBEAT_SECONDS", "60"))},
+    # Re-publishes side effects whose message was lost (broker down at commit time).
+    "sweep-side-effects": {"task": "dossiers.sweep_side_effects", "schedule": 300.0},
 }
 CELERY_TASK_ALWAYS_EAGER = False
 
@@ -250,6 +252,8 @@ OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", "")
 # The province this installation serves: its name heads the site and the official forms.
 PORTAL_PROVINCE_NAME = env("PORTAL_PROVINCE_NAME", "Tỉnh Ninh Bình")
 PORTAL_HOTLINE = env("PORTAL_HOTLINE", "1900 1234")
+# Public address of the portal, printed as a QR code on the official forms.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
 # Office hours of state agencies (Decree 297/2025 Art 6(3) counts the cut-off from their end).
 OFFICE_MORNING = ("07:30", "11:30")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("portal.accounts.urls")),
     path("procedures/", include("procedures.urls")),
+    path("", include("dossiers.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("procedures.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,213 @@
+"""Forms generated from a procedure version's form fields, one topic (section) per page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.accounts.cccd import validate_cccd
+from portal.accounts.models import phone_validator
+from procedures.constants import FieldKind
+
+from .constants import RATING_CRITERIA, RATING_SCORES, ResultChannel
+
+DEFAULT_SECTION = gettext_lazy("Thông tin hồ sơ")
+
+
+def sections(fields: list[dict]) -> list[str]:
+    """The topics of the form in order of first appearance."""
+    seen: list[str] = []
+    for field in sorted(fields, key=lambda f: int(f.get("order") or 0)):
+        name = field.get("section") or str(DEFAULT_SECTION)
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _form_field(spec: dict) -> forms.Field:
+    kind = spec.get("kind", FieldKind.TEXT)
+    common = {"label": spec["label"], "required": bool(spec.get("required")), "help_text": spec.get("help_text", "")}
+    validators = []
+    if spec.get("pattern"):
+        validators.append(RegexValidator(spec["pattern"], spec.get("pattern_message") or _("Giá trị không hợp lệ.")))
+    max_length = spec.get("max_length") or (2000 if kind == FieldKind.TEXTAREA else 255)
+    if kind == FieldKind.TEXTAREA:
+        return forms.CharField(
+            widget=forms.Textarea(attrs={"rows": 4}), max_length=max_length, validators=validators, **common
+        )
+    if kind == FieldKind.NUMBER:
+        return forms.DecimalField(
+            min_value=Decimal(spec["min_value"]) if spec.get("min_value") not in (None, "") else None,
+            max_value=Decimal(spec["max_value"]) if spec.get("max_value") not in (None, "") else None,
+            **common,
+        )
+    if kind == FieldKind.DATE:
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d", "%d/%m/%Y"], **common
+        )
+    if kind == FieldKind.CHOICE:
+        choices = [("", "---------")] + [(c, c) for c in (spec.get("choices") or "").splitlines() if c.strip()]
+        return forms.ChoiceField(choices=choices, **common)
+    if kind == FieldKind.CCCD:
+        return forms.CharField(
+            max_length=12,
+            min_length=12,
+            validators=[validate_cccd, *validators],
+            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            **common,
+        )
+    if kind == FieldKind.PHONE:
+        return forms.CharField(
+            max_length=11,
+            validators=[phone_validator, *validators],
+            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+            **common,
+        )
+    if kind == FieldKind.EMAIL:
+        return forms.EmailField(validators=validators, **common)
+    if kind == FieldKind.ADDRESS:
+        return forms.CharField(
+            max_length=500,
+            min_length=5,
+            validators=validators,
+            widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+            **common,
+        )
+    return forms.CharField(max_length=max_length, validators=validators, **common)
+
+
+def _jsonable(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class AnswersForm(forms.Form):
+    """The questions of one section; `cleaned_answers` is JSON-ready."""
+
+    def __init__(self, *args, fields: list[dict], section: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for spec in sorted(fields, key=lambda f: int(f.get("order") or 0)):
+            if section is None or (spec.get("section") or str(DEFAULT_SECTION)) == section:
+                self.fields[spec["code"]] = _form_field(spec)
+
+    @property
+    def cleaned_answers(self) -> dict:
+        return {key: _jsonable(value) for key, value in self.cleaned_data.items()}
+
+
+def validate_answers(fields: list[dict], answers: dict) -> list[str]:
+    """Messages for every stored answer that is missing or invalid (re-checked at submission)."""
+    data = {}
+    for spec in fields:
+        value = answers.get(spec["code"])
+        if spec.get("kind") == FieldKind.DATE and isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+            data[spec["code"]] = value
+        else:
+            data[spec["code"]] = "" if value is None else str(value)
+    form = AnswersForm(data, fields=fields)
+    if form.is_valid():
+        return []
+    labels = {spec["code"]: spec["label"] for spec in fields}
+    return [f"{labels.get(code, code)}: {' '.join(errors)}" for code, errors in form.errors.items()]
+
+
+class DeliveryForm(forms.Form):
+    channel_out = forms.ChoiceField(
+        label=gettext_lazy("Hình thức nhận kết quả"), choices=ResultChannel.choices, widget=forms.RadioSelect
+    )
+    postal_address = forms.CharField(
+        label=gettext_lazy("Địa chỉ nhận kết quả qua bưu chính"),
+        required=False,
+        max_length=500,
+        help_text=gettext_lazy("Số nhà, đường, xã/phường, tỉnh/thành phố. Phí bưu chính do người nhận trả."),
+    )
+
+    def __init__(self, *args, postal_allowed: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not postal_allowed:
+            self.fields["channel_out"].choices = [c for c in ResultChannel.choices if c[0] != ResultChannel.POSTAL]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("channel_out") == ResultChannel.POSTAL and len((data.get("postal_address") or "").strip()) < 10:
+            self.add_error("postal_address", _("Vui lòng nhập đầy đủ địa chỉ nhận kết quả qua bưu chính."))
+        return data
+
+
+class ApplicantForm(forms.Form):
+    applicant_name = forms.CharField(label=gettext_lazy("Họ và tên người nộp"), max_length=255)
+    applicant_id_number = forms.CharField(
+        label=gettext_lazy("Số định danh cá nhân (CCCD)"), max_length=12, validators=[validate_cccd]
+    )
+    applicant_phone = forms.CharField(
+        label=gettext_lazy("Số điện thoại"), max_length=11, required=False, validators=[phone_validator]
+    )
+    applicant_email = forms.EmailField(label=gettext_lazy("Thư điện tử"), required=False)
+    applicant_address = forms.CharField(label=gettext_lazy("Địa chỉ"), max_length=500, required=False)
+
+
+class UploadForm(forms.Form):
+    requirement = forms.IntegerField(widget=forms.HiddenInput)
+    file = forms.FileField(label=gettext_lazy("Chọn tệp"))
+
+
+class ReasonForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=gettext_lazy("Lý do"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class SupplementRequestForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    items = forms.CharField(
+        label=gettext_lazy("Giấy tờ, nội dung cần bổ sung (mỗi dòng một mục)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+    )
+    reason = forms.CharField(label=gettext_lazy("Lý do"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    @property
+    def item_list(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["items"].splitlines() if line.strip()]
+
+
+class RatingForm(forms.Form):
+    comment = forms.CharField(
+        label=gettext_lazy("Góp ý thêm (không bắt buộc)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(str(score), label) for score, label in RATING_SCORES.items()]
+        for key, label in RATING_CRITERIA.items():
+            self.fields[f"score_{key}"] = forms.TypedChoiceField(
+                label=label, choices=choices, coerce=int, widget=forms.RadioSelect
+            )
+
+    @property
+    def scores(self) -> dict[str, int]:
+        return {key: self.cleaned_data[f"score_{key}"] for key in RATING_CRITERIA}
+
+
+def parse_decimal(value) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, TypeError):
+        return None
+
+
+def raise_first(errors: list[str]) -> None:
+    if errors:
+        raise ValidationError(errors)

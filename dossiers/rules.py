@@ -1,0 +1,92 @@
+"""Rule sets: what the law in force says about codes, forms and deadlines, by effective date.
+
+Rules change by decree and circular; each dossier stores the key of the rule set in force when it
+was received, so that its code, its forms and its deadline stay those of that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    key: str
+    effective_from: dt.date
+    legal_basis: str
+    forms_circular: str
+    # How the daily sequence is written and how long it is at least.
+    # Whether the centralised-system format of Circular 04/2025 exists under this rule set.
+    centralised_format: bool = False
+    sequence_digits: int = 4
+    # Days a return-for-supplement after appraisal may take (Decree 61/2018 Art 19(4)).
+    supplement_notice_days: int = 3
+    # An apology (Form 04) is due no later than this many working days before the due date.
+    apology_lead_days: int = 1
+
+    def format_code(self, *, agency_identifier: str, day: dt.date, sequence: int, system_code: str = "") -> str:
+        """The dossier code for the `sequence`-th dossier of `day` received by this agency."""
+        number = f"{sequence:0{self.sequence_digits}d}"  # longer when needed, never truncated
+        if system_code and self.centralised_format:
+            # Circular 03/2025 Art 13(3), added by Circular 04/2025: MX1X2.Y1Y2Y3.Z1Z2-YYMMDD-AAXXXX,
+            # the agency written level 1 first, AA taken from the owner of the centralised system.
+            return f"{level1_first(agency_identifier)}-{day:%y%m%d}-{system_code[:2]:0>2}{number}"
+        # Circular 01/2018 Art 19: V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX (lowest level first).
+        return f"{lowest_level_first(agency_identifier)}-{day:%y%m%d}-{number}"
+
+
+RULE_SETS = [
+    RuleSet(
+        key="nd61-2018",
+        effective_from=dt.date(2018, 6, 21),
+        legal_basis="Nghị định 61/2018/NĐ-CP; Thông tư 01/2018/TT-VPCP",
+        forms_circular="01/2018/TT-VPCP",
+    ),
+    RuleSet(
+        key="nd118-2025",
+        effective_from=dt.date(2025, 7, 1),
+        legal_basis="Nghị định 118/2025/NĐ-CP; Thông tư 03/2025/TT-VPCP",
+        forms_circular="03/2025/TT-VPCP",
+    ),
+    RuleSet(
+        key="nd118-2025-tt04",
+        effective_from=dt.date(2026, 1, 25),
+        legal_basis="Nghị định 118/2025/NĐ-CP; Thông tư 03/2025/TT-VPCP sửa đổi bởi Thông tư 04/2025/TT-VPCP",
+        forms_circular="03/2025/TT-VPCP",
+        centralised_format=True,
+    ),
+]
+_BY_KEY = {rule.key: rule for rule in RULE_SETS}
+
+
+def rule_set_on(day: dt.date) -> RuleSet:
+    """The rule set in force on `day`."""
+    applicable = [rule for rule in RULE_SETS if rule.effective_from <= day]
+    if not applicable:
+        raise ValueError(f"no rule set in force on {day}")
+    return max(applicable, key=lambda rule: rule.effective_from)
+
+
+def rule_set(key: str) -> RuleSet:
+    return _BY_KEY[key]
+
+
+_LEVEL1 = re.compile(r"^[A-Y]\d{2}$")
+
+
+def lowest_level_first(identifier: str) -> str:
+    """QCVN 102:2016 order (000.00.12.H56); a level-1-first identifier (H55.242) is turned round."""
+    parts = identifier.split(".")
+    if _LEVEL1.match(parts[0]) and not _LEVEL1.match(parts[-1]):
+        return ".".join(reversed(parts))
+    return identifier
+
+
+def level1_first(identifier: str) -> str:
+    """QĐ 20/2020 order (H56.12.00...): the level-1 code on the left."""
+    parts = identifier.split(".")
+    if _LEVEL1.match(parts[-1]) and not _LEVEL1.match(parts[0]):
+        return ".".join(reversed(parts))
+    return identifier

@@ -1,0 +1,229 @@
+"""Reads of dossiers, with access control in one place.
+
+The `*_get_*` functions fetch and authorise together and answer "not found" whether the dossier
+does not exist or belongs to someone else, so that nobody can probe for other people's dossiers;
+every refusal is logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from portal.accounts.constants import Role
+
+from .constants import FINAL_STATES, DossierState, FileKind
+from .models import Dossier, DossierFile, DossierStep
+
+logger = logging.getLogger("dossiers.access")
+S = DossierState
+STAFF_ROLES = (Role.RECEPTION, Role.SPECIALIST, Role.LEADER, Role.AGENCY_ADMIN)
+
+
+def _refuse(user, what: str, ident) -> Http404:
+    logger.warning("access.refused what=%s id=%s user=%s", what, ident, getattr(user, "pk", None))
+    return Http404("not found")
+
+
+def dossiers_of_citizen(user) -> QuerySet[Dossier]:
+    return Dossier.objects.filter(Q(owner=user) | Q(submitted_by=user, owner__isnull=True))
+
+
+def dossier_get_for_citizen(*, user, public_id) -> Dossier:
+    """The user's own dossier (or one they submitted on someone's behalf), else 404."""
+    dossier = (
+        dossiers_of_citizen(user)
+        .select_related("procedure_version", "procedure", "agency", "receiving_agency")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if dossier is None:
+        raise _refuse(user, "dossier", public_id)
+    return dossier
+
+
+def officer_agency_ids(user, roles=STAFF_ROLES) -> set[int]:
+    ids: set[int] = set()
+    if getattr(user, "is_authenticated", False):
+        for role in roles:
+            ids |= user.agency_ids(role)
+    return ids
+
+
+def dossiers_for_officer(user) -> QuerySet[Dossier]:
+    """Dossiers of the officer's agencies (and units below them), drafts excluded."""
+    ids = officer_agency_ids(user)
+    return (
+        Dossier.objects.exclude(state=S.DRAFT)
+        .filter(Q(agency_id__in=ids) | Q(receiving_agency_id__in=ids) | Q(steps__agency_id__in=ids))
+        .distinct()
+        if ids
+        else Dossier.objects.none()
+    )
+
+
+def dossier_get_for_officer(*, user, pk: int) -> Dossier:
+    ids = officer_agency_ids(user)
+    dossier = (
+        Dossier.objects.exclude(state=S.DRAFT)
+        .select_related("procedure_version", "procedure", "agency", "receiving_agency", "assignee", "current_step")
+        .filter(pk=pk)
+        .first()
+    )
+    if dossier is None or not (
+        dossier.agency_id in ids
+        or dossier.receiving_agency_id in ids
+        or dossier.steps.filter(agency_id__in=ids).exists()
+    ):
+        raise _refuse(user, "dossier", pk)
+    return dossier
+
+
+def file_get_for_user(*, user, public_id) -> DossierFile:
+    """A file its dossier's owner or one of the dossier's officers may download, else 404."""
+    file = DossierFile.objects.select_related("dossier").filter(public_id=public_id).first()
+    if file is None:
+        raise _refuse(user, "file", public_id)
+    dossier = file.dossier
+    is_owner = dossier.owner_id == user.pk or (dossier.owner_id is None and dossier.submitted_by_id == user.pk)
+    if is_owner:
+        # Results are the applicant's only once approved.
+        if file.kind == FileKind.RESULT and dossier.state not in (S.RESULT_READY, S.RETURNED):
+            raise _refuse(user, "file", public_id)
+        return file
+    try:
+        dossier_get_for_officer(user=user, pk=dossier.pk)
+    except Http404:
+        raise _refuse(user, "file", public_id) from None
+    return file
+
+
+def dossier_find_public(*, code: str) -> Dossier | None:
+    return (
+        Dossier.objects.exclude(state=S.DRAFT)
+        .exclude(code__isnull=True)
+        .select_related("procedure", "agency", "receiving_agency")
+        .filter(code=code.strip())
+        .first()
+    )
+
+
+@dataclass
+class TimelineRow:
+    name: str
+    agency: str
+    assignee: str
+    started_at: dt.datetime | None
+    due_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    timing: str
+
+
+def dossier_timeline(dossier: Dossier) -> list[TimelineRow]:
+    """The steps as the tracking card (Form 06) shows them."""
+    rows = []
+    for step in (
+        DossierStep.objects.filter(dossier=dossier).select_related("agency", "assignee").order_by("order", "id")
+    ):
+        if step.started_at is None and step.completed_at is None:
+            continue
+        rows.append(
+            TimelineRow(
+                name=step.name,
+                agency=step.agency.name,
+                assignee=step.assignee.get_full_name() if step.assignee else "",
+                started_at=step.started_at,
+                due_at=step.due_at,
+                completed_at=step.completed_at,
+                timing=step.timing,
+            )
+        )
+    return rows
+
+
+# --- queues -----------------------------------------------------------------------------------
+
+QUEUE_TABS = {
+    "new": "Hồ sơ mới",
+    "mine": "Hồ sơ của tôi",
+    "due_soon": "Sắp đến hạn",
+    "overdue": "Quá hạn",
+    "supplement": "Chờ bổ sung",
+    "approval": "Chờ phê duyệt",
+    "result": "Chờ trả kết quả",
+    "all": "Tất cả",
+}
+
+
+def queue_for_officer(user, tab: str, *, now: dt.datetime | None = None) -> QuerySet[Dossier]:
+    """One tab of an officer's work queue, nearest deadline first."""
+    now = now or timezone.now()
+    ids_reception = officer_agency_ids(user, (Role.RECEPTION,))
+    ids_specialist = officer_agency_ids(user, (Role.SPECIALIST,))
+    ids_leader = officer_agency_ids(user, (Role.LEADER,))
+    ids_all = officer_agency_ids(user)
+    base = Dossier.objects.exclude(state=S.DRAFT).select_related("procedure", "agency", "assignee")
+    running = [S.RECEIVED, S.IN_PROCESSING, S.AWAITING_APPROVAL]
+    if tab == "new":
+        qs = base.filter(
+            Q(state=S.SUBMITTED, agency_id__in=ids_reception)
+            | Q(state=S.RECEIVED, agency_id__in=ids_specialist | ids_leader)
+            | Q(state=S.AWAITING_PAYMENT, agency_id__in=ids_reception)
+        )
+    elif tab == "mine":
+        qs = base.filter(assignee=user, state__in=running)
+    elif tab == "due_soon":
+        qs = base.filter(
+            agency_id__in=ids_all,
+            state__in=running,
+            current_due_at__gte=now,
+            current_due_at__lt=now + dt.timedelta(days=2),
+        )
+    elif tab == "overdue":
+        qs = base.filter(agency_id__in=ids_all, state__in=running, current_due_at__lt=now)
+    elif tab == "supplement":
+        qs = base.filter(agency_id__in=ids_all, state=S.SUPPLEMENT_REQUESTED)
+    elif tab == "approval":
+        qs = base.filter(state=S.AWAITING_APPROVAL, current_step__agency_id__in=ids_leader)
+    elif tab == "result":
+        qs = base.filter(state=S.RESULT_READY).filter(
+            Q(receiving_agency_id__in=ids_reception) | Q(agency_id__in=ids_reception)
+        )
+    else:
+        qs = base.filter(Q(agency_id__in=ids_all) | Q(receiving_agency_id__in=ids_all))
+    return qs.order_by(F("current_due_at").asc(nulls_last=True), "id")
+
+
+def apply_keyset(qs: QuerySet[Dossier], after: str | None, size: int) -> tuple[list[Dossier], str | None]:
+    """Keyset pagination on (current_due_at, id): constant cost at any depth of a million-row queue.
+
+    Dossiers without a due date (not received yet) sort last, by id.
+    """
+    if after:
+        due_text, _sep, pk_text = after.partition("~")
+        try:
+            pk = int(pk_text)
+        except ValueError:
+            pk = 0
+        if due_text:
+            due = dt.datetime.fromisoformat(due_text)
+            qs = qs.filter(
+                Q(current_due_at__gt=due) | Q(current_due_at=due, id__gt=pk) | Q(current_due_at__isnull=True)
+            )
+        else:
+            qs = qs.filter(current_due_at__isnull=True, id__gt=pk)
+    rows = list(qs[: size + 1])
+    if len(rows) <= size:
+        return rows, None
+    rows = rows[:size]
+    last = rows[-1]
+    return rows, f"{last.current_due_at.isoformat() if last.current_due_at else ''}~{last.pk}"
+
+
+def is_final(dossier: Dossier) -> bool:
+    return dossier.state in FINAL_STATES

@@ -1,0 +1,1104 @@
+"""Every change to a dossier, one function per action.
+
+Each function: locks the dossier row (select_for_update) and checks the version the caller saw
+(two officers acting at once: exactly one wins, the other gets ConflictError); checks the role and
+agency of the actor; lets django-fsm check the transition; writes the DossierEvent; records side
+effects in the same transaction. All of it commits together or not at all. Messages of the errors
+raised are for the person acting, in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import TransitionNotAllowed
+
+from portal.accounts.constants import Role
+from procedures.calendar import WorkingCalendar, classify
+from procedures.constants import StepRole
+from procedures.models import Agency, Procedure
+from procedures.services import procedure_publish_version
+
+from .constants import (
+    Action,
+    Channel,
+    DossierState,
+    FileKind,
+    FormNumber,
+    PauseReason,
+    ResultChannel,
+    SupplementStage,
+)
+from .models import (
+    Dossier,
+    DossierCodeSequence,
+    DossierEvent,
+    DossierFee,
+    DossierFile,
+    DossierPause,
+    DossierRating,
+    DossierStep,
+    SideEffect,
+)
+from .rules import rule_set, rule_set_on
+from .uploads import check_upload
+
+logger = logging.getLogger("dossiers")
+S = DossierState
+
+
+class DossierError(Exception):
+    """An action that cannot be done; the message says why, for the person acting."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotAllowedError(DossierError):
+    pass
+
+
+class ConflictError(DossierError):
+    pass
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _lock(dossier: Dossier | int, expected_version: int | None) -> Dossier:
+    pk = dossier.pk if isinstance(dossier, Dossier) else dossier
+    locked = Dossier.objects.select_for_update().select_related("procedure_version", "procedure", "agency").get(pk=pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            _("Hồ sơ vừa được người khác cập nhật (trạng thái hiện tại: %(state)s). Vui lòng tải lại trang.")
+            % {"state": locked.get_state_display()}
+        )
+    return locked
+
+
+def _transition(dossier: Dossier, name: str) -> str:
+    """Run the django-fsm transition `name`; return the state it left."""
+    before = dossier.state
+    try:
+        getattr(dossier, name)()
+    except TransitionNotAllowed as exc:
+        raise NotAllowedError(
+            _("Không thể thực hiện thao tác này khi hồ sơ đang ở trạng thái \u201c%(state)s\u201d.")
+            % {"state": dossier.get_state_display()}
+        ) from exc
+    return before
+
+
+def _save(dossier: Dossier, *fields: str) -> None:
+    dossier.version = F("version") + 1
+    dossier.save()
+    dossier.refresh_from_db(fields=["version"])
+
+
+def _record(
+    dossier: Dossier,
+    *,
+    action: str,
+    actor,
+    from_state: str = "",
+    note: str = "",
+    data: dict | None = None,
+    attachments: list[DossierFile] | tuple = (),
+    agency: Agency | None = None,
+    at: dt.datetime | None = None,
+) -> DossierEvent:
+    event = DossierEvent.objects.create(
+        dossier=dossier,
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=actor.get_full_name() if getattr(actor, "pk", None) else _("Hệ thống"),
+        agency=agency,
+        from_state=from_state,
+        to_state=dossier.state,
+        note=note,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+    if attachments:
+        event.attachments.set(attachments)
+    logger.info("dossier.%s dossier=%s actor=%s to=%s", action, dossier.pk, getattr(actor, "pk", None), dossier.state)
+    return event
+
+
+def _side_effect(dossier: Dossier, kind: str, **payload: Any) -> SideEffect:
+    """Record work for the workers in this transaction; publish it once the transaction commits."""
+    effect = SideEffect.objects.create(dossier=dossier, kind=kind, payload=payload)
+
+    def publish() -> None:
+        from .tasks import run_side_effect
+
+        try:
+            run_side_effect.delay(effect.pk)
+        except Exception:  # noqa: BLE001 - the broker may be down; the sweeper re-publishes pending rows
+            logger.warning("side_effect.publish_failed id=%s", effect.pk)
+
+    transaction.on_commit(publish)
+    return effect
+
+
+def _calendar(start: dt.datetime) -> WorkingCalendar:
+    return WorkingCalendar.load(timezone.localtime(start).date() - dt.timedelta(days=7))
+
+
+def _due(start: dt.datetime, days, cutoff: dt.time | None = None) -> dt.datetime:
+    return _calendar(start).due_at(start, Decimal(str(days)), cutoff=cutoff)
+
+
+def officer_agencies(user, *roles: str) -> set[int]:
+    """Agencies (with their subunits) in which the user holds one of the roles."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    ids: set[int] = set()
+    for role in roles:
+        ids |= user.agency_ids(role)
+    return ids
+
+
+def _require_role(user, dossier: Dossier, *roles: str, agency: Agency | None = None) -> None:
+    agency = agency or dossier.agency
+    if agency.pk not in officer_agencies(user, *roles):
+        logger.warning("dossier.refused dossier=%s user=%s roles=%s", dossier.pk, getattr(user, "pk", None), roles)
+        raise NotAllowedError(_("Bạn không có quyền thực hiện thao tác này đối với hồ sơ của cơ quan này."))
+
+
+def _require_owner(user, dossier: Dossier) -> None:
+    """The owner, or whoever submitted the dossier on the applicant's behalf (counter, digital team)."""
+    user_id = getattr(user, "pk", None)
+    if user_id is None or user_id not in (dossier.owner_id, dossier.submitted_by_id):
+        logger.warning("dossier.refused dossier=%s user=%s owner_only", dossier.pk, user_id)
+        raise NotAllowedError(_("Bạn không có quyền thực hiện thao tác này đối với hồ sơ này."))
+
+
+def _issue_form(dossier: Dossier, number: str, actor, **context: Any) -> DossierFile:
+    from .pdf import render_dossier_form
+
+    pdf = render_dossier_form(dossier, number, **context)
+    name = f"mau-{number}-{dossier.code or dossier.pk}.pdf"
+    stored = DossierFile(
+        dossier=dossier,
+        kind=FileKind.FORM,
+        form_number=number,
+        original_name=name,
+        content_type="application/pdf",
+        size=len(pdf),
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        uploaded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    stored.file.save(name, ContentFile(pdf), save=True)
+    return stored
+
+
+def _snapshot_documents(dossier: Dossier) -> list[dict]:
+    return snapshot_documents(dossier.snapshot)
+
+
+def snapshot_documents(snapshot: dict) -> list[dict]:
+    """The required documents of a version, each with its position (from 1) as its stable id."""
+    return [{**document, "id": index} for index, document in enumerate(snapshot.get("documents", []), start=1)]
+
+
+# --- citizen side -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dossier_create_draft(
+    *,
+    procedure: Procedure,
+    agency: Agency,
+    owner=None,
+    submitted_by=None,
+    channel_in: str = Channel.ONLINE,
+    applicant: dict | None = None,
+) -> Dossier:
+    """A new draft under the procedure's current version, for an owner (online) or a walk-in (counter)."""
+    if not procedure.is_published:
+        raise NotAllowedError(_("Thủ tục này hiện không tiếp nhận hồ sơ."))
+    if not procedure.agencies.filter(pk=agency.pk).exists():
+        raise DossierError(_("Cơ quan đã chọn không giải quyết thủ tục này."), field="agency")
+    if channel_in == Channel.ONLINE and not procedure.channel_online:
+        raise NotAllowedError(_("Thủ tục này không nhận hồ sơ trực tuyến."))
+    version = procedure.current_version or procedure_publish_version(procedure=procedure)
+    applicant = applicant or {}
+    if owner is not None and not applicant:
+        applicant = {
+            "applicant_name": owner.get_full_name(),
+            "applicant_id_number": owner.cccd or "",
+            "applicant_phone": owner.phone or "",
+            "applicant_email": owner.email or "",
+            "applicant_address": owner.address or "",
+        }
+    dossier = Dossier.objects.create(
+        procedure_version=version,
+        procedure=procedure,
+        agency=agency,
+        owner=owner,
+        submitted_by=submitted_by,
+        channel_in=channel_in,
+        **applicant,
+    )
+    _record(dossier, action=Action.CREATE, actor=submitted_by or owner)
+    return dossier
+
+
+def _editable(dossier: Dossier, user) -> None:
+    if dossier.state not in (S.DRAFT, S.SUPPLEMENT_REQUESTED):
+        raise NotAllowedError(_("Hồ sơ đã nộp, không thể sửa nội dung."))
+    _require_owner(user, dossier)
+
+
+@transaction.atomic
+def dossier_save_answers(*, dossier: Dossier, user, answers: dict, applicant: dict | None = None) -> Dossier:
+    """Store (already validated) answers of a form page on a draft; merges with earlier pages."""
+    dossier = _lock(dossier, None)
+    _editable(dossier, user)
+    dossier.answers = {**dossier.answers, **answers}
+    for key, value in (applicant or {}).items():
+        if key.startswith("applicant_"):
+            setattr(dossier, key, value)
+    _save(dossier)
+    return dossier
+
+
+@transaction.atomic
+def dossier_set_delivery(*, dossier: Dossier, user, channel_out: str, postal_address: str = "") -> Dossier:
+    dossier = _lock(dossier, None)
+    _editable(dossier, user)
+    if channel_out not in ResultChannel.values:
+        raise DossierError(_("Hình thức nhận kết quả không hợp lệ."), field="channel_out")
+    if channel_out == ResultChannel.POSTAL:
+        if not dossier.procedure.channel_postal:
+            raise DossierError(_("Thủ tục này không trả kết quả qua bưu chính."), field="channel_out")
+        if len(postal_address.strip()) < 10:
+            raise DossierError(_("Vui lòng nhập đầy đủ địa chỉ nhận kết quả qua bưu chính."), field="postal_address")
+    dossier.channel_out = channel_out
+    dossier.postal_address = postal_address.strip() if channel_out == ResultChannel.POSTAL else ""
+    _save(dossier)
+    return dossier
+
+
+@transaction.atomic
+def dossier_attach_file(*, dossier: Dossier, user, requirement_id: int | None, upload) -> DossierFile:
+    """Store one upload for a required document after checking its type by content and its size."""
+    dossier = _lock(dossier, None)
+    _require_owner(user, dossier)
+    if dossier.state not in (S.DRAFT, S.SUPPLEMENT_REQUESTED):
+        raise NotAllowedError(_("Hồ sơ đã nộp, không thể thêm giấy tờ."))
+    documents = {d["id"]: d for d in _snapshot_documents(dossier) if "id" in d}
+    requirement = documents.get(requirement_id) if requirement_id is not None else None
+    if requirement_id is not None and requirement is None:
+        raise DossierError(_("Thành phần hồ sơ không thuộc thủ tục này."), field="requirement")
+    allowed = (requirement or {}).get("allowed_types", "pdf,jpg,png")
+    max_mb = int((requirement or {}).get("max_size_mb", 10))
+    existing = dossier.files.filter(
+        requirement_id=requirement_id, is_current=True, kind__in=[FileKind.SUBMITTED, FileKind.SUPPLEMENT]
+    ).count()
+    if existing >= 10:
+        raise DossierError(_("Mỗi thành phần hồ sơ có tối đa 10 tệp."), field="file")
+    checked = check_upload(upload, allowed_types=allowed, max_bytes=max_mb * 1024 * 1024)
+    stored = DossierFile(
+        dossier=dossier,
+        kind=FileKind.SUPPLEMENT if dossier.state == S.SUPPLEMENT_REQUESTED else FileKind.SUBMITTED,
+        requirement_id=requirement_id,
+        requirement_name=(requirement or {}).get("name", ""),
+        original_name=checked.safe_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=user,
+    )
+    stored.file.save(checked.safe_name, checked.content, save=True)
+    _save(dossier)
+    return stored
+
+
+@transaction.atomic
+def dossier_reuse_file(*, dossier: Dossier, user, requirement_id: int, source: DossierFile) -> DossierFile:
+    """Reuse a document the citizen already filed with an earlier dossier instead of uploading it again."""
+    dossier = _lock(dossier, None)
+    _editable(dossier, user)
+    if source.dossier.owner_id != user.pk or source.kind not in (
+        FileKind.SUBMITTED,
+        FileKind.SUPPLEMENT,
+        FileKind.RESULT,
+    ):
+        raise NotAllowedError(_("Không tìm thấy giấy tờ này trong kho dữ liệu của bạn."))
+    documents = {d["id"]: d for d in _snapshot_documents(dossier) if "id" in d}
+    requirement = documents.get(requirement_id)
+    if requirement is None:
+        raise DossierError(_("Thành phần hồ sơ không thuộc thủ tục này."), field="requirement")
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(source.content_type)
+    if extension not in requirement.get("allowed_types", "pdf,jpg,png").split(","):
+        raise DossierError(_("Định dạng của giấy tờ này không được chấp nhận cho thành phần hồ sơ đã chọn."))
+    reused = DossierFile.objects.create(
+        dossier=dossier,
+        kind=FileKind.SUPPLEMENT if dossier.state == S.SUPPLEMENT_REQUESTED else FileKind.SUBMITTED,
+        requirement_id=requirement_id,
+        requirement_name=requirement.get("name", ""),
+        file=source.file.name,
+        original_name=source.original_name,
+        content_type=source.content_type,
+        size=source.size,
+        sha256=source.sha256,
+        uploaded_by=user,
+    )
+    _save(dossier)
+    return reused
+
+
+@transaction.atomic
+def dossier_remove_file(*, dossier: Dossier, user, file: DossierFile) -> None:
+    dossier = _lock(dossier, None)
+    _editable(dossier, user)
+    if file.dossier_id != dossier.pk or file.kind not in (FileKind.SUBMITTED, FileKind.SUPPLEMENT):
+        raise NotAllowedError(_("Không tìm thấy tệp này."))
+    if dossier.state == S.SUPPLEMENT_REQUESTED and file.kind != FileKind.SUPPLEMENT:
+        raise NotAllowedError(_("Chỉ xóa được tệp vừa bổ sung."))
+    file.delete()
+    _save(dossier)
+
+
+def dossier_missing_items(dossier: Dossier) -> list[str]:
+    """What still stops the dossier from being submitted, as messages for the applicant."""
+    from .forms import validate_answers
+
+    problems = list(validate_answers(dossier.snapshot.get("form_fields", []), dossier.answers))
+    provided = set(
+        dossier.files.filter(is_current=True, kind__in=[FileKind.SUBMITTED, FileKind.SUPPLEMENT]).values_list(
+            "requirement_id", flat=True
+        )
+    )
+    for document in _snapshot_documents(dossier):
+        if document.get("is_mandatory") and document.get("id") not in provided:
+            problems.append(_("Thiếu giấy tờ bắt buộc: %(name)s") % {"name": document["name"]})
+    if not dossier.applicant_name.strip():
+        problems.append(_("Thiếu họ tên người nộp hồ sơ."))
+    if dossier.channel_out == ResultChannel.POSTAL and not dossier.postal_address:
+        problems.append(_("Thiếu địa chỉ nhận kết quả qua bưu chính."))
+    return problems
+
+
+def _freeze_fees(dossier: Dossier) -> None:
+    dossier.fees.all().delete()
+    total = 0
+    for fee in dossier.snapshot.get("fees", []):
+        condition = fee.get("condition_field")
+        if condition and str(dossier.answers.get(condition, "")).strip() != str(fee.get("condition_value")).strip():
+            continue
+        DossierFee.objects.create(dossier=dossier, kind=fee["kind"], name=fee["name"], amount=int(fee["amount"]))
+        total += int(fee["amount"])
+    dossier.fee_total = total
+
+
+@transaction.atomic
+def dossier_submit(*, dossier: Dossier, user, expected_version: int | None = None) -> Dossier:
+    """Submit a complete draft: fees are frozen; the dossier waits for reception. Idempotent per version."""
+    dossier = _lock(dossier, expected_version)
+    _require_owner(user, dossier)
+    problems = dossier_missing_items(dossier)
+    if problems:
+        raise DossierError("; ".join(problems))
+    before = _transition(dossier, "submit")
+    _freeze_fees(dossier)
+    dossier.submitted_at = timezone.now()
+    dossier.summary = dossier.summary or dossier.procedure.name
+    _save(dossier)
+    _record(dossier, action=Action.SUBMIT, actor=user, from_state=before)
+    _side_effect(dossier, "notify", event="submitted")
+    return dossier
+
+
+@transaction.atomic
+def dossier_withdraw(*, dossier: Dossier, user, reason: str = "", expected_version: int | None = None) -> Dossier:
+    """The applicant withdraws a dossier that has not been received yet."""
+    dossier = _lock(dossier, expected_version)
+    _require_owner(user, dossier)
+    if dossier.state == S.SUPPLEMENT_REQUESTED and dossier.supplement_stage == SupplementStage.APPRAISAL:
+        raise NotAllowedError(_("Hồ sơ đã được tiếp nhận: hãy đề nghị dừng giải quyết tại Bộ phận Một cửa."))
+    before = _transition(dossier, "withdraw")
+    dossier.closed_at = timezone.now()
+    _save(dossier)
+    _record(dossier, action=Action.WITHDRAW, actor=user, from_state=before, note=reason)
+    return dossier
+
+
+@transaction.atomic
+def dossier_supplement(*, dossier: Dossier, user, note: str = "", expected_version: int | None = None) -> Dossier:
+    """The applicant sends the requested documents back.
+
+    At reception the dossier returns to the reception queue. After appraisal the time limit
+    restarts from zero on the completed dossier (Decree 61/2018 Art 19(4)); the pause is closed.
+    """
+    dossier = _lock(dossier, expected_version)
+    _require_owner(user, dossier)
+    if dossier.state != S.SUPPLEMENT_REQUESTED:
+        raise NotAllowedError(_("Hồ sơ không ở trạng thái chờ bổ sung."))
+    new_files = list(
+        dossier.files.filter(kind=FileKind.SUPPLEMENT, is_current=True, created_at__gte=_open_pause(dossier).started_at)
+    )
+    if not new_files and not note.strip():
+        raise DossierError(_("Vui lòng tải lên giấy tờ bổ sung hoặc ghi nội dung giải trình."))
+    # A new file for a requirement replaces the earlier ones of that requirement.
+    for file in new_files:
+        dossier.files.filter(requirement_id=file.requirement_id, is_current=True).exclude(
+            kind=FileKind.SUPPLEMENT
+        ).update(is_current=False)
+    now = timezone.now()
+    _close_pause(dossier, now)
+    data: dict[str, Any] = {"files": [f.original_name for f in new_files]}
+    if dossier.supplement_stage == SupplementStage.APPRAISAL:
+        before = _transition(dossier, "supplement_after_appraisal")
+        data["previous_due_at"] = dossier.current_due_at.isoformat() if dossier.current_due_at else None
+        _restart_clock(dossier, now)
+    else:
+        before = _transition(dossier, "supplement_at_reception")
+        dossier.submitted_at = now
+    dossier.supplement_note = ""
+    _save(dossier)
+    _record(
+        dossier, action=Action.SUPPLEMENT, actor=user, from_state=before, note=note, data=data, attachments=new_files
+    )
+    _side_effect(dossier, "notify", event="supplemented")
+    return dossier
+
+
+def _open_pause(dossier: Dossier) -> DossierPause:
+    pause = dossier.pauses.filter(ended_at__isnull=True).first()
+    if pause is None:  # created by every supplement request; absent only in data repaired by hand
+        pause = DossierPause.objects.create(dossier=dossier, reason=PauseReason.SUPPLEMENT, started_at=timezone.now())
+    return pause
+
+
+def _close_pause(dossier: Dossier, at: dt.datetime) -> None:
+    dossier.pauses.filter(ended_at__isnull=True).update(ended_at=at)
+
+
+def _restart_clock(dossier: Dossier, at: dt.datetime) -> None:
+    procedure_days = Decimal(str(dossier.snapshot["processing_days"]))
+    due = _due(at, procedure_days, _cutoff(dossier))
+    dossier.clock_started_at = at
+    dossier.original_due_at = due
+    dossier.current_due_at = due
+    step = dossier.current_step
+    if step is not None and step.completed_at is None:
+        step.started_at = at
+        step.due_at = _due(at, step.duration_days)
+        step.save(update_fields=["started_at", "due_at"])
+
+
+def _cutoff(dossier: Dossier) -> dt.time:
+    value = dossier.snapshot.get("cutoff_time") or "16:00"
+    hour, minute = value.split(":")[:2]
+    return dt.time(int(hour), int(minute))
+
+
+@transaction.atomic
+def dossier_rate(*, dossier: Dossier, user, scores: dict[str, int], comment: str = "") -> DossierRating:
+    """The applicant rates the service once, after the result was returned."""
+    from .constants import RATING_CRITERIA
+
+    dossier = _lock(dossier, None)
+    _require_owner(user, dossier)
+    if dossier.state != S.RETURNED:
+        raise NotAllowedError(_("Chỉ đánh giá được sau khi đã nhận kết quả."))
+    if set(scores) != set(RATING_CRITERIA) or any(value not in (0, 1, 2) for value in scores.values()):
+        raise DossierError(_("Vui lòng chọn mức đánh giá cho tất cả các tiêu chí."))
+    try:
+        with transaction.atomic():
+            rating = DossierRating.objects.create(dossier=dossier, scores=scores, comment=comment.strip()[:2000])
+    except IntegrityError as exc:
+        raise ConflictError(_("Hồ sơ này đã được đánh giá.")) from exc
+    _record(dossier, action=Action.RATE, actor=user, from_state=dossier.state, data={"scores": scores})
+    return rating
+
+
+# --- one-stop shop ----------------------------------------------------------------------------
+
+
+def _next_code(dossier: Dossier, receiving: Agency, at: dt.datetime) -> str:
+    day = timezone.localtime(at).date()
+    rules = rule_set(dossier.rule_set)
+    sequence, _created = DossierCodeSequence.objects.select_for_update().get_or_create(agency=receiving, day=day)
+    DossierCodeSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
+    sequence.refresh_from_db(fields=["last"])
+    return rules.format_code(
+        agency_identifier=receiving.identifier,
+        day=day,
+        sequence=sequence.last,
+        system_code=dossier.procedure.centralised_system_code,
+    )
+
+
+def _receiving_agency(user, dossier: Dossier) -> Agency:
+    """The one-stop unit of the officer that covers this dossier: nearest to the dossier's agency."""
+    memberships = user.memberships.filter(role=Role.RECEPTION).select_related("agency")
+    covering = [m.agency for m in memberships if dossier.agency.path.startswith(m.agency.path)]
+    return max(covering, key=lambda agency: agency.depth) if covering else dossier.agency
+
+
+def _create_steps(dossier: Dossier) -> None:
+    agencies = {
+        a.identifier: a
+        for a in Agency.objects.filter(
+            identifier__in=[s["agency"] for s in dossier.snapshot.get("steps", []) if s.get("agency")]
+        )
+    }
+    steps = dossier.snapshot.get("steps") or [
+        {"order": 1, "name": _("Tiếp nhận hồ sơ"), "role": StepRole.RECEPTION, "duration_days": "0.5"},
+        {"order": 2, "name": _("Thẩm định, giải quyết"), "role": StepRole.SPECIALIST, "duration_days": "1"},
+        {"order": 3, "name": _("Phê duyệt kết quả"), "role": StepRole.LEADER, "duration_days": "0.5"},
+    ]
+    for index, step in enumerate(sorted(steps, key=lambda s: int(s.get("order") or 0)), start=1):
+        DossierStep.objects.create(
+            dossier=dossier,
+            order=index,
+            name=step["name"],
+            role=step["role"],
+            agency=agencies.get(step.get("agency") or "", dossier.agency),
+            duration_days=Decimal(step["duration_days"]),
+        )
+
+
+def _start_step(dossier: Dossier, step: DossierStep | None, at: dt.datetime, assignee=None) -> None:
+    dossier.current_step = step
+    if step is None:
+        return
+    step.started_at = at
+    step.due_at = _due(at, step.duration_days)
+    step.assignee = assignee
+    step.save(update_fields=["started_at", "due_at", "assignee"])
+
+
+def _complete_step(step: DossierStep | None, at: dt.datetime, user) -> None:
+    if step is None or step.completed_at is not None:
+        return
+    step.completed_at = at
+    step.assignee = step.assignee or user
+    step.timing = classify(at, step.due_at) if step.due_at else ""
+    step.save(update_fields=["completed_at", "assignee", "timing"])
+
+
+def _next_step(dossier: Dossier, after: DossierStep | None, role: str | None = None) -> DossierStep | None:
+    steps = dossier.steps.filter(completed_at__isnull=True)
+    if after is not None:
+        steps = steps.filter(order__gt=after.order)
+    if role:
+        steps = steps.filter(role=role)
+    return steps.order_by("order").first()
+
+
+@transaction.atomic
+def dossier_receive(*, dossier: Dossier, officer, expected_version: int | None = None, note: str = "") -> Dossier:
+    """Accept a complete dossier: code, appointment date, Form 01 (Decree 61/2018 Art 17).
+
+    The rule set in force today is stored on the dossier. A procedure whose fee must be paid
+    first waits for payment: its clock starts, and its Form 01 is issued, when the fee is paid.
+    """
+    dossier = _lock(dossier, expected_version)
+    _require_role(officer, dossier, Role.RECEPTION)
+    now = timezone.now()
+    before = _transition(dossier, "receive")
+    dossier.rule_set = rule_set_on(timezone.localtime(now).date()).key
+    dossier.receiving_agency = _receiving_agency(officer, dossier)
+    dossier.code = _next_code(dossier, dossier.receiving_agency, now)
+    dossier.received_at = now
+    _create_steps(dossier)
+    reception = _next_step(dossier, None, StepRole.RECEPTION)
+    _start_step(dossier, reception, now, officer)
+    _complete_step(reception, now, officer)
+    dossier.current_step = None
+    awaiting_fee = dossier.procedure.fee_before_processing and dossier.fee_total > 0 and not dossier.fee_paid_at
+    if awaiting_fee:
+        _transition(dossier, "wait_for_payment")
+        DossierPause.objects.create(dossier=dossier, reason=PauseReason.PAYMENT, started_at=now)
+    else:
+        _start_clock(dossier, now)
+    _save(dossier)
+    files = [_issue_form(dossier, FormNumber.RECEIPT, officer)] if not awaiting_fee else []
+    _record(
+        dossier,
+        action=Action.RECEIVE,
+        actor=officer,
+        from_state=before,
+        note=note,
+        agency=dossier.receiving_agency,
+        attachments=files,
+        data={
+            "code": dossier.code,
+            "due_at": dossier.current_due_at.isoformat() if dossier.current_due_at else None,
+            "rule_set": dossier.rule_set,
+        },
+    )
+    _side_effect(dossier, "notify", event="received")
+    return dossier
+
+
+def _start_clock(dossier: Dossier, at: dt.datetime) -> None:
+    due = _due(at, dossier.snapshot["processing_days"], _cutoff(dossier))
+    dossier.clock_started_at = at
+    dossier.original_due_at = dossier.current_due_at = due
+
+
+@transaction.atomic
+def dossier_record_payment(
+    *, dossier: Dossier, officer, amount: int, receipt_number: str, expected_version: int | None = None
+) -> Dossier:
+    """Record a fee paid at the counter (online payment comes with the payments app).
+
+    Hook for online payment: payments.services calls this same function with the gateway's
+    confirmation once it is verified.
+    """
+    dossier = _lock(dossier, expected_version)
+    _require_role(officer, dossier, Role.RECEPTION)
+    if dossier.state != S.AWAITING_PAYMENT:
+        raise NotAllowedError(_("Hồ sơ không ở trạng thái chờ nộp phí."))
+    if int(amount) != dossier.fee_total:
+        raise DossierError(
+            _("Số tiền %(amount)s đồng không khớp với tổng phí, lệ phí %(total)s đồng.")
+            % {"amount": f"{int(amount):,}".replace(",", "."), "total": f"{dossier.fee_total:,}".replace(",", ".")},
+            field="amount",
+        )
+    if not receipt_number.strip():
+        raise DossierError(_("Vui lòng nhập số biên lai."), field="receipt_number")
+    now = timezone.now()
+    before = _transition(dossier, "payment_received")
+    _close_pause(dossier, now)
+    dossier.fee_paid_at = now
+    _start_clock(dossier, now)
+    _save(dossier)
+    receipt = _issue_form(dossier, FormNumber.RECEIPT, officer)
+    _record(
+        dossier,
+        action=Action.RECORD_PAYMENT,
+        actor=officer,
+        from_state=before,
+        attachments=[receipt],
+        data={"amount": int(amount), "receipt_number": receipt_number.strip(), "channel": "counter"},
+    )
+    return dossier
+
+
+@transaction.atomic
+def dossier_request_supplement(
+    *, dossier: Dossier, officer, items: list[str], reason: str, expected_version: int | None = None
+) -> Dossier:
+    """Ask the applicant, once and completely, for what is missing (Form 02).
+
+    At reception by the one-stop officer; after appraisal by the specialist, within 3 working days
+    of reception (Decree 61/2018 Art 19(4)); the clock then restarts when the dossier is complete.
+    """
+    dossier = _lock(dossier, expected_version)
+    items = [item.strip() for item in items if item and item.strip()]
+    if not items or not reason.strip():
+        raise DossierError(_("Vui lòng ghi rõ giấy tờ cần bổ sung và lý do."))
+    now = timezone.now()
+    if dossier.state == S.SUBMITTED:
+        _require_role(officer, dossier, Role.RECEPTION)
+        stage = SupplementStage.RECEPTION
+    else:
+        _require_role(officer, dossier, Role.SPECIALIST, Role.LEADER, agency=_step_agency(dossier))
+        stage = SupplementStage.APPRAISAL
+    before = _transition(dossier, "request_supplement")
+    late_notice = bool(
+        stage == SupplementStage.APPRAISAL and dossier.received_at and now > _due(dossier.received_at, 3)
+    )
+    dossier.supplement_stage = stage
+    dossier.supplement_note = "\n".join(items) + "\n" + _("Lý do: ") + reason.strip()
+    DossierPause.objects.create(dossier=dossier, reason=PauseReason.SUPPLEMENT, started_at=now)
+    _save(dossier)
+    form = _issue_form(dossier, FormNumber.SUPPLEMENT, officer, items=items, reason=reason.strip())
+    _record(
+        dossier,
+        action=Action.REQUEST_SUPPLEMENT,
+        actor=officer,
+        from_state=before,
+        note=reason.strip(),
+        attachments=[form],
+        data={"items": items, "stage": stage, "late_notice": late_notice},
+    )
+    _side_effect(dossier, "notify", event="supplement_requested")
+    return dossier
+
+
+def _step_agency(dossier: Dossier) -> Agency:
+    return dossier.current_step.agency if dossier.current_step_id else dossier.agency
+
+
+@transaction.atomic
+def dossier_refuse(*, dossier: Dossier, officer, reason: str, expected_version: int | None = None) -> Dossier:
+    """Refuse with reasons (Form 03): at reception by the one-stop officer, after appraisal by a leader."""
+    dossier = _lock(dossier, expected_version)
+    if not reason.strip():
+        raise DossierError(_("Vui lòng ghi rõ lý do từ chối."), field="reason")
+    now = timezone.now()
+    if dossier.state == S.SUBMITTED:
+        _require_role(officer, dossier, Role.RECEPTION)
+        before = _transition(dossier, "refuse_at_reception")
+    else:
+        _require_role(officer, dossier, Role.LEADER)
+        before = _transition(dossier, "refuse_after_appraisal")
+        _complete_step(dossier.current_step, now, officer)
+        dossier.current_step = None
+        dossier.completed_at = now
+        dossier.timing = classify(now, dossier.current_due_at) if dossier.current_due_at else ""
+    dossier.decision_note = reason.strip()
+    dossier.closed_at = now
+    _save(dossier)
+    form = _issue_form(dossier, FormNumber.REFUSAL, officer, reason=reason.strip())
+    _record(dossier, action=Action.REFUSE, actor=officer, from_state=before, note=reason.strip(), attachments=[form])
+    _side_effect(dossier, "notify", event="refused")
+    return dossier
+
+
+@transaction.atomic
+def dossier_assign(
+    *, dossier: Dossier, actor, assignee, expected_version: int | None = None, note: str = ""
+) -> Dossier:
+    """Give the dossier's current processing step to a specialist (assignment or reassignment)."""
+    dossier = _lock(dossier, expected_version)
+    step = dossier.current_step
+    if step is None or step.role == StepRole.RECEPTION:
+        step = _next_step(dossier, None, StepRole.SPECIALIST)
+    if step is None:
+        raise NotAllowedError(_("Quy trình của thủ tục không có bước xử lý chuyên môn."))
+    if actor.pk != assignee.pk:
+        _require_role(actor, dossier, Role.LEADER, Role.RECEPTION, Role.SPECIALIST, agency=step.agency)
+    if step.agency.pk not in officer_agencies(assignee, Role.SPECIALIST):
+        raise DossierError(
+            _("Cán bộ được chọn không phải chuyên viên của %(agency)s.") % {"agency": step.agency}, field="assignee"
+        )
+    now = timezone.now()
+    before = _transition(dossier, "assign")
+    if dossier.current_step_id != step.pk:
+        _start_step(dossier, step, now, assignee)
+    else:
+        step.assignee = assignee
+        step.save(update_fields=["assignee"])
+    dossier.assignee = assignee
+    _save(dossier)
+    _record(
+        dossier,
+        action=Action.ASSIGN,
+        actor=actor,
+        from_state=before,
+        note=note,
+        agency=step.agency,
+        data={"assignee": assignee.get_full_name(), "step": step.name},
+    )
+    return dossier
+
+
+@transaction.atomic
+def dossier_forward(*, dossier: Dossier, officer, note: str = "", expected_version: int | None = None) -> Dossier:
+    """Finish this specialist step and hand the dossier to the next one (another department or agency)."""
+    dossier = _lock(dossier, expected_version)
+    step = dossier.current_step
+    if step is None:
+        raise NotAllowedError(_("Hồ sơ chưa được phân công xử lý."))
+    _require_role(officer, dossier, Role.SPECIALIST, agency=step.agency)
+    following = _next_step(dossier, step)
+    if following is None or following.role != StepRole.SPECIALIST:
+        raise NotAllowedError(_("Không còn bước xử lý chuyên môn tiếp theo: hãy trình phê duyệt."))
+    now = timezone.now()
+    before = _transition(dossier, "forward")
+    _complete_step(step, now, officer)
+    _start_step(dossier, following, now)
+    dossier.assignee = None
+    _save(dossier)
+    _record(
+        dossier,
+        action=Action.FORWARD,
+        actor=officer,
+        from_state=before,
+        note=note,
+        agency=step.agency,
+        data={"from_step": step.name, "to_step": following.name, "to_agency": str(following.agency)},
+    )
+    return dossier
+
+
+@transaction.atomic
+def dossier_consult(
+    *,
+    dossier: Dossier,
+    officer,
+    agency: Agency,
+    question: str,
+    deadline: dt.datetime,
+    expected_version: int | None = None,
+) -> Dossier:
+    """Record a request for another unit's opinion, with its content and deadline (Art 19(5))."""
+    dossier = _lock(dossier, expected_version)
+    _require_role(officer, dossier, Role.SPECIALIST, agency=_step_agency(dossier))
+    if dossier.state != S.IN_PROCESSING:
+        raise NotAllowedError(_("Chỉ lấy ý kiến phối hợp khi hồ sơ đang xử lý."))
+    if not question.strip():
+        raise DossierError(_("Vui lòng ghi nội dung cần lấy ý kiến."), field="question")
+    _save(dossier)
+    _record(
+        dossier,
+        action=Action.CONSULT,
+        actor=officer,
+        from_state=dossier.state,
+        note=question.strip(),
+        data={"agency": agency.name, "deadline": deadline.isoformat()},
+    )
+    return dossier
+
+
+@transaction.atomic
+def dossier_submit_for_approval(
+    *, dossier: Dossier, officer, result_upload=None, note: str = "", expected_version: int | None = None
+) -> Dossier:
+    """The specialist proposes the result (a signed PDF or a scan) and sends it to the leader."""
+    dossier = _lock(dossier, expected_version)
+    step = dossier.current_step
+    if step is None:
+        raise NotAllowedError(_("Hồ sơ chưa được phân công xử lý."))
+    _require_role(officer, dossier, Role.SPECIALIST, agency=step.agency)
+    now = timezone.now()
+    before = _transition(dossier, "submit_for_approval")
+    files = []
+    if result_upload is not None:
+        files.append(_store_result(dossier, officer, result_upload))
+    if not dossier.files.filter(kind=FileKind.RESULT, is_current=True).exists() and not files:
+        raise DossierError(_("Vui lòng đính kèm dự thảo kết quả giải quyết."), field="result")
+    _complete_step(step, now, officer)
+    leader_step = _next_step(dossier, step, StepRole.LEADER)
+    _start_step(dossier, leader_step, now)
+    _save(dossier)
+    _record(
+        dossier,
+        action=Action.SUBMIT_FOR_APPROVAL,
+        actor=officer,
+        from_state=before,
+        note=note,
+        agency=step.agency,
+        attachments=files,
+    )
+    return dossier
+
+
+def _store_result(dossier: Dossier, user, upload) -> DossierFile:
+    checked = check_upload(upload, allowed_types="pdf,jpg,png", max_bytes=20 * 1024 * 1024)
+    dossier.files.filter(kind=FileKind.RESULT, is_current=True).update(is_current=False)
+    stored = DossierFile(
+        dossier=dossier,
+        kind=FileKind.RESULT,
+        original_name=checked.safe_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=user,
+    )
+    stored.file.save(checked.safe_name, checked.content, save=True)
+    return stored
+
+
+@transaction.atomic
+def dossier_send_back(*, dossier: Dossier, officer, reason: str, expected_version: int | None = None) -> Dossier:
+    """The leader returns the proposal to the specialist with reasons; the specialist step reopens."""
+    dossier = _lock(dossier, expected_version)
+    _require_role(officer, dossier, Role.LEADER, agency=_step_agency(dossier))
+    if not reason.strip():
+        raise DossierError(_("Vui lòng ghi rõ lý do trả lại."), field="reason")
+    now = timezone.now()
+    before = _transition(dossier, "send_back")
+    leader_step = dossier.current_step
+    last_specialist = (
+        dossier.steps.filter(role=StepRole.SPECIALIST, completed_at__isnull=False).order_by("-order", "-id").first()
+    )
+    if leader_step is not None:
+        leader_step.started_at = None
+        leader_step.due_at = None
+        leader_step.save(update_fields=["started_at", "due_at"])
+    reopened = None
+    if last_specialist is not None:
+        reopened = DossierStep.objects.create(
+            dossier=dossier,
+            order=last_specialist.order,
+            name=last_specialist.name,
+            role=last_specialist.role,
+            agency=last_specialist.agency,
+            duration_days=last_specialist.duration_days,
+        )
+        _start_step(dossier, reopened, now, last_specialist.assignee)
+    _save(dossier)
+    _record(dossier, action=Action.SEND_BACK, actor=officer, from_state=before, note=reason.strip())
+    return dossier
+
+
+@transaction.atomic
+def dossier_approve(
+    *, dossier: Dossier, officer, note: str = "", result_upload=None, expected_version: int | None = None
+) -> Dossier:
+    """The leader approves (signs) the result; the dossier is resolved and classified against its deadline."""
+    dossier = _lock(dossier, expected_version)
+    _require_role(officer, dossier, Role.LEADER, agency=_step_agency(dossier))
+    now = timezone.now()
+    before = _transition(dossier, "approve")
+    files = [_store_result(dossier, officer, result_upload)] if result_upload is not None else []
+    if not dossier.files.filter(kind=FileKind.RESULT, is_current=True).exists():
+        raise DossierError(_("Chưa có tệp kết quả giải quyết."), field="result")
+    _complete_step(dossier.current_step, now, officer)
+    dossier.current_step = None
+    dossier.completed_at = now
+    dossier.timing = classify(now, dossier.current_due_at) if dossier.current_due_at else ""
+    _save(dossier)
+    _record(
+        dossier,
+        action=Action.APPROVE,
+        actor=officer,
+        from_state=before,
+        note=note,
+        attachments=files,
+        data={"timing": dossier.timing},
+    )
+    _side_effect(dossier, "notify", event="result_ready")
+    if dossier.channel_out == ResultChannel.POSTAL:
+        _side_effect(dossier, "postal_shipment", address=dossier.postal_address)
+    return dossier
+
+
+@transaction.atomic
+def dossier_return_result(
+    *, dossier: Dossier, actor, channel: str | None = None, expected_version: int | None = None
+) -> Dossier:
+    """Hand the result over: at the counter, by download (the citizen's first download), or by post."""
+    dossier = _lock(dossier, expected_version)
+    channel = channel or dossier.channel_out
+    if channel not in ResultChannel.values:
+        raise DossierError(_("Hình thức trả kết quả không hợp lệ."), field="channel")
+    if channel == ResultChannel.DOWNLOAD and dossier.owner_id == getattr(actor, "pk", None):
+        pass  # the citizen downloading their own result
+    else:
+        _require_role(actor, dossier, Role.RECEPTION, agency=dossier.receiving_agency or dossier.agency)
+    before = _transition(dossier, "return_result")
+    now = timezone.now()
+    dossier.returned_at = dossier.closed_at = now
+    dossier.channel_out = channel
+    _save(dossier)
+    _record(dossier, action=Action.RETURN_RESULT, actor=actor, from_state=before, data={"channel": channel})
+    _side_effect(dossier, "notify", event="returned")
+    return dossier
+
+
+@transaction.atomic
+def dossier_apologise(
+    *, dossier: Dossier, officer, new_due_at: dt.datetime, reason: str, expected_version: int | None = None
+) -> Dossier:
+    """Apologise and reschedule once (Form 04), no later than one working day before the due date.
+
+    Decree 61/2018 Art 19(9): the return date may be rescheduled only once. The original due date
+    stays recorded: the dossier is still late against it.
+    """
+    dossier = _lock(dossier, expected_version)
+    _require_role(officer, dossier, Role.LEADER)
+    if dossier.state not in (S.RECEIVED, S.IN_PROCESSING, S.AWAITING_APPROVAL):
+        raise NotAllowedError(_("Chỉ xin lỗi, hẹn lại đối với hồ sơ đang giải quyết."))
+    if dossier.apologised:
+        raise NotAllowedError(_("Hồ sơ đã được hẹn lại một lần; không được hẹn lại lần thứ hai."))
+    if not reason.strip():
+        raise DossierError(_("Vui lòng ghi rõ lý do chậm trễ."), field="reason")
+    now = timezone.now()
+    calendar = _calendar(now)
+    due_day = timezone.localtime(dossier.current_due_at).date()
+    latest_day = due_day
+    for _i in range(rule_set(dossier.rule_set).apology_lead_days):
+        latest_day = _previous_working_day(calendar, latest_day)
+    if timezone.localtime(now).date() > latest_day:
+        raise NotAllowedError(
+            _("Văn bản xin lỗi phải được gửi chậm nhất 01 ngày làm việc trước ngày hẹn trả (%(day)s).")
+            % {"day": latest_day.strftime("%d/%m/%Y")}
+        )
+    if new_due_at <= dossier.current_due_at:
+        raise DossierError(_("Ngày hẹn mới phải sau ngày hẹn trả hiện tại."), field="new_due_at")
+    if not calendar.is_working_day(timezone.localtime(new_due_at).date()):
+        raise DossierError(_("Ngày hẹn mới phải là ngày làm việc."), field="new_due_at")
+    previous = dossier.current_due_at
+    dossier.current_due_at = new_due_at
+    dossier.apologised = True
+    _save(dossier)
+    form = _issue_form(dossier, FormNumber.APOLOGY, officer, reason=reason.strip(), previous_due_at=previous)
+    _record(
+        dossier,
+        action=Action.APOLOGISE,
+        actor=officer,
+        from_state=dossier.state,
+        note=reason.strip(),
+        attachments=[form],
+        data={"previous_due_at": previous.isoformat(), "new_due_at": new_due_at.isoformat()},
+    )
+    _side_effect(dossier, "notify", event="apologised")
+    return dossier
+
+
+def _previous_working_day(calendar: WorkingCalendar, day: dt.date) -> dt.date:
+    day -= dt.timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day -= dt.timedelta(days=1)
+    return day
+
+
+@transaction.atomic
+def dossier_stop(*, dossier: Dossier, officer, reason: str, expected_version: int | None = None) -> Dossier:
+    """Stop processing at the applicant's request before a result exists (Decree 118/2025 Art 21; Form 05)."""
+    dossier = _lock(dossier, expected_version)
+    _require_role(officer, dossier, Role.RECEPTION, agency=dossier.receiving_agency or dossier.agency)
+    if not reason.strip():
+        raise DossierError(_("Vui lòng ghi nội dung đề nghị dừng của người nộp."), field="reason")
+    now = timezone.now()
+    before = _transition(dossier, "stop")
+    _close_pause(dossier, now)
+    dossier.current_step = None
+    dossier.decision_note = reason.strip()
+    dossier.closed_at = now
+    _save(dossier)
+    form = _issue_form(dossier, FormNumber.STOP, officer, reason=reason.strip())
+    _record(dossier, action=Action.STOP, actor=officer, from_state=before, note=reason.strip(), attachments=[form])
+    _side_effect(dossier, "notify", event="stopped")
+    return dossier
+
+
+# --- counter submission -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def dossier_create_at_counter(*, procedure: Procedure, agency: Agency, officer, applicant: dict, owner=None) -> Dossier:
+    """A reception officer (or a community digital team member) enters a dossier for a walk-in citizen.
+
+    It shares the queue and statistics of online dossiers; the officer then uploads the scans and
+    submits it like the citizen would.
+    """
+    if agency.pk not in officer_agencies(officer, Role.RECEPTION):
+        raise NotAllowedError(_("Bạn không phải cán bộ một cửa của cơ quan này."))
+    if not applicant.get("applicant_name", "").strip():
+        raise DossierError(_("Vui lòng nhập họ tên người nộp hồ sơ."), field="applicant_name")
+    return dossier_create_draft(
+        procedure=procedure,
+        agency=agency,
+        owner=owner,
+        submitted_by=officer,
+        channel_in=Channel.COUNTER,
+        applicant=applicant,
+    )
+
+
+def validation_error_messages(exc: ValidationError) -> list[str]:
+    return list(exc.messages)

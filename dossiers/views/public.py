@@ -1,0 +1,5 @@
+from django.shortcuts import render
+
+
+def track(request, code: str | None = None):
+    return render(request, "dossiers/track.html", {"code": code})
