@@ -133,7 +133,9 @@ class WorkingCalendar:
         """The day that counts as the day of reception, after the cut-off rule."""
         local = timezone.localtime(received_at) if timezone.is_aware(received_at) else received_at
         day = local.date()
-        if not self.is_working_day(day) or local.time() >= cutoff:
+        # A cut-off configured after the close of office hours must not let a dossier received
+        # after the close count from that day (a half-day result would fall due before reception).
+        if not self.is_working_day(day) or local.time() >= min(cutoff, self.hours.afternoon_end):
             return self.next_working_day(day)
         return day
 

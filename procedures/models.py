@@ -195,6 +195,14 @@ class Procedure(TimeStampedModel):
         default=False,
         help_text=_("Hồ sơ chờ thanh toán phí, lệ phí trước khi chuyển xử lý."),
     )
+    centralised_system_code = models.CharField(
+        _("mã hệ thống tập trung (AA)"), max_length=2, blank=True,
+        validators=[RegexValidator(r"^\d{2}$", _("Hai chữ số, lấy từ mã định danh của cơ quan sở hữu hệ thống."))],
+        help_text=_(
+            "Chỉ điền khi thủ tục được giải quyết trên hệ thống tập trung của bộ, ngành: mã hồ sơ theo "
+            "Thông tư 04/2025/TT-VPCP."
+        ),
+    )
     is_published = models.BooleanField(_("công khai"), default=True)
     search_text = models.TextField(editable=False, default="")
 
@@ -229,7 +237,8 @@ class Procedure(TimeStampedModel):
 
     def clean(self) -> None:
         super().clean()
-        if self.processing_days is not None and (self.processing_days * 2) % 1:
+        # A value that failed its field's validation (e.g. "2,5" from an import file) is left as given.
+        if isinstance(self.processing_days, Decimal) and (self.processing_days * 2) % 1:
             raise ValidationError({"processing_days": _("Thời hạn giải quyết tính theo ngày hoặc nửa ngày.")})
 
     @property
@@ -342,7 +351,12 @@ class FormField(models.Model):
         errors = {}
         if self.kind == FieldKind.CHOICE and len(self.choice_list) < 2:
             errors["choices"] = _("Trường lựa chọn cần ít nhất hai lựa chọn, mỗi dòng một lựa chọn.")
-        if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
+        numbers = (int, float, Decimal)  # a value that failed its field's validation is left as given
+        if (
+            isinstance(self.min_value, numbers)
+            and isinstance(self.max_value, numbers)
+            and self.min_value > self.max_value
+        ):
             errors["max_value"] = _("Giá trị lớn nhất phải không nhỏ hơn giá trị nhỏ nhất.")
         if self.pattern:
             try:

@@ -39,6 +39,7 @@ _PROCEDURE_FIELDS = [
     "channel_counter",
     "channel_postal",
     "fee_before_processing",
+    "centralised_system_code",
     "is_published",
 ]
 _DOCUMENT_FIELDS = [
@@ -72,7 +73,8 @@ _STEP_FIELDS = ["order", "name", "role", "duration_days"]
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        # Fixed-point: normalize() alone writes 20 as "2E+1".
+        return format(value.normalize(), "f")
     if hasattr(value, "isoformat"):
         return value.isoformat(timespec="minutes") if hasattr(value, "hour") else value.isoformat()
     return value
@@ -208,7 +210,7 @@ def _import_one(item: dict[str, Any], agencies: dict[str, Agency], where: str, e
             f"{where}: " + _('lĩnh vực "%(code)s" không có trong tệp hoặc hệ thống.') % {"code": item.get("field")}
         )
     agency_ids = item.get("agencies") or []
-    missing = [code for code in agency_ids if code not in agencies]
+    missing = [str(code) for code in agency_ids if not isinstance(code, str) or code not in agencies]
     if missing or not agency_ids:
         errors.append(
             f"{where}: " + _("cơ quan thực hiện không tồn tại: %(codes)s") % {"codes": ", ".join(missing) or "—"}
@@ -254,8 +256,9 @@ def _import_one(item: dict[str, Any], agencies: dict[str, Agency], where: str, e
         if not _is_dict(step_data, where, errors):
             continue
         agency_code = step_data.get("agency")
-        if agency_code and agency_code not in agencies:
+        if agency_code and (not isinstance(agency_code, str) or agency_code not in agencies):
             errors.append(f"{where}, {_('bước')} {i}: " + _("cơ quan %(code)s không tồn tại.") % {"code": agency_code})
+            agency_code = None
         built["steps"].append(
             _build(
                 ProcessingStep,
@@ -266,11 +269,13 @@ def _import_one(item: dict[str, Any], agencies: dict[str, Agency], where: str, e
                 agency=agencies.get(agency_code) if agency_code else None,
             )
         )
-    codes = [f.code for f in built["form_fields"]]
+    codes = [str(f.code) for f in built["form_fields"]]
     if len(codes) != len(set(codes)):
         errors.append(f"{where}: " + _("mã trường thông tin bị trùng."))
-    total = sum((s.duration_days or 0) for s in built["steps"])
-    if procedure.processing_days and total > Decimal(procedure.processing_days):
+    # Values that failed validation are left as given ("2,5"): they are already reported, not summed.
+    durations = [s.duration_days for s in built["steps"]]
+    total = sum(durations, Decimal(0)) if all(isinstance(d, Decimal) for d in durations) else None
+    if isinstance(procedure.processing_days, Decimal) and total is not None and total > procedure.processing_days:
         errors.append(
             f"{where}: "
             + _("tổng thời gian các bước (%(total)s ngày) vượt thời hạn giải quyết (%(days)s ngày).")
