@@ -1,9 +1,6 @@
-from django.urls import path
+"""URLs of the dossier pages; each audience's views live in a module of their own."""
 
-from .views import public
+from .views import citizen, officer, public
 
 app_name = "dossiers"
-urlpatterns = [
-    path("tra-cuu/", public.track, name="track"),
-    path("tra-cuu/<str:code>/", public.track, name="track_code"),
-]
+urlpatterns = [*public.urlpatterns, *citizen.urlpatterns, *officer.urlpatterns]
