@@ -252,6 +252,10 @@ OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", "")
 # The province this installation serves: its name heads the site and the official forms.
 PORTAL_PROVINCE_NAME = env("PORTAL_PROVINCE_NAME", "Tỉnh Ninh Bình")
 PORTAL_HOTLINE = env("PORTAL_HOTLINE", "1900 1234")
+# Public tracking by dossier code: requests per address (django-ratelimit syntax).
+TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", "30/m")
+# Behind a reverse proxy, name the header that carries the client address (e.g. HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 # Public address of the portal, printed as a QR code on the official forms.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
