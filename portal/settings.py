@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.accounts.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the outcome of every authentication attempt.
     "axes.middleware.AxesMiddleware",
@@ -144,6 +145,8 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# Every spelling of an identifier (CCCD, phone, e-mail in any case) counts against one account.
+AXES_USERNAME_CALLABLE = "portal.accounts.forms.axes_username"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 SILENCED_SYSTEM_CHECKS = [
     # axes.W006 asks to lock on the address too. Deliberately not: a commune centre serves many
@@ -243,8 +246,9 @@ SMS_PROVIDER = env("SMS_PROVIDER", "sandbox")
 SMS_API_URL = env("SMS_API_URL", "")
 SMS_API_KEY = env("SMS_API_KEY", "")
 
-# Identity provider for the VNeID-style OpenID Connect login ("sandbox" is local and for demos).
-IDENTITY_PROVIDER = env("IDENTITY_PROVIDER", "sandbox")
+# Identity provider for the VNeID-style OpenID Connect login. The "sandbox" lets anyone log in as
+# any demo identity, so it is the default only in development; production must name its provider.
+IDENTITY_PROVIDER = env("IDENTITY_PROVIDER", "sandbox" if DEBUG else "oidc")
 OIDC_ISSUER = env("OIDC_ISSUER", "")
 OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", "")
 OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", "")

@@ -114,7 +114,15 @@ class ProcedureAdmin(admin.ModelAdmin):
         (_("Thời hạn"), {"fields": ["processing_days", "cutoff_time"]}),
         (
             _("Cách thức thực hiện"),
-            {"fields": ["channel_online", "channel_counter", "channel_postal", "fee_before_processing", "centralised_system_code"]},
+            {
+                "fields": [
+                    "channel_online",
+                    "channel_counter",
+                    "channel_postal",
+                    "fee_before_processing",
+                    "centralised_system_code",
+                ]
+            },
         ),
         (_("Nội dung"), {"fields": ["result_type", "legal_basis", "description", "conditions"]}),
     ]

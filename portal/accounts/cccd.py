@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Province codes of the 63-province era; existing numbers did not change with the 2025 merger.
@@ -60,7 +61,7 @@ def parse_cccd(value: str, *, today: datetime.date | None = None) -> CccdInfo:
         )
     century_gender = int(number[3])
     birth_year = (century_gender // 2 + 19) * 100 + int(number[4:6])
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     if birth_year > today.year:
         raise ValidationError(
             _("Số định danh cá nhân cho năm sinh %(year)s, là năm trong tương lai."),

@@ -1,8 +1,24 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from . import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.PortalLoginView.as_view(), name="login"),
+    path("logout/", views.PortalLogoutView.as_view(), name="logout"),
+    path("register/", views.register, name="register"),
+    path("me/", views.profile, name="profile"),
+    path("password-reset/", views.PortalPasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", views.PortalPasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PortalPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", views.PortalPasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    # Identity provider (VNeID-style OpenID Connect).
+    path("idp/login/", views.idp_login, name="idp_login"),
+    path("idp/callback/", views.idp_callback, name="idp_callback"),
+    # The local sandbox provider's own authorization page (404 unless IDENTITY_PROVIDER=sandbox).
+    path("sandbox-idp/authorize/", views.sandbox_idp_authorize, name="sandbox_idp_authorize"),
 ]

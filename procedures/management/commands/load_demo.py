@@ -1,0 +1,233 @@
+"""`manage.py load_demo`: a demo province, its catalogue and one account per role, for `make run`.
+
+The data is the new Ninh Bình province after the 2025 reorganisation (procedures/demo/). Running
+the command again changes nothing: agencies are matched by identifier and accounts by username,
+and both are written only when they differ from the files; the catalogue goes through
+procedures_import, which publishes a new version of a procedure only when its content changed.
+Passwords are set only when an account is created, so a password changed later is kept.
+
+The accounts share a published password, so the command refuses to run with DEBUG off unless
+--force is given.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import models, transaction
+
+from portal.accounts.cccd import check_cccd_matches
+from portal.accounts.constants import Gender, Role
+from portal.accounts.models import Membership, User
+from procedures.models import Agency, ProcedureVersion
+from procedures.services import ImportError_, procedures_import
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+DEMO_PASSWORD = "Demo@2026-dichvucong"  # noqa: S105 - published on purpose, for the demo accounts only
+DEMO_URL = "http://127.0.0.1:8000/"
+
+PROVINCE_CENTRE = "000.00.01.H40"  # Trung tâm Phục vụ hành chính công tỉnh Ninh Bình
+DEMO_COMMUNE = "000.00.41.H40"  # UBND phường Hoa Lư
+
+# 037 = birth registered in Ninh Bình, 1 = born in the 1900s and female, 92 = 1992, then a sequence.
+CITIZEN_CCCD = "037192004517"
+
+ACCOUNTS: list[dict[str, Any]] = [
+    {
+        "role": Role.SYSTEM_ADMIN,
+        "username": "quantri",
+        "fields": {
+            "full_name": "Quản trị hệ thống",
+            "email": "quantri@example.com",
+            "is_staff": True,
+            "is_superuser": True,
+        },
+        "memberships": [],
+    },
+    {
+        "role": Role.AGENCY_ADMIN,
+        "username": "quantri.coquan",
+        "fields": {"full_name": "Hoàng Thị Ngọc", "email": "quantri.coquan@example.com", "is_staff": True},
+        "memberships": [(PROVINCE_CENTRE, Role.AGENCY_ADMIN)],
+    },
+    {
+        "role": Role.RECEPTION,
+        "username": "motcua",
+        "fields": {"full_name": "Lê Thu Hà", "email": "motcua@example.com"},
+        "memberships": [(DEMO_COMMUNE, Role.RECEPTION), (PROVINCE_CENTRE, Role.RECEPTION)],
+    },
+    {
+        "role": Role.SPECIALIST,
+        "username": "chuyenvien",
+        "fields": {"full_name": "Đỗ Minh Tuấn", "email": "chuyenvien@example.com"},
+        "memberships": [(DEMO_COMMUNE, Role.SPECIALIST)],
+    },
+    {
+        "role": Role.LEADER,
+        "username": "lanhdao",
+        "fields": {"full_name": "Vũ Quang Huy", "email": "lanhdao@example.com"},
+        "memberships": [(DEMO_COMMUNE, Role.LEADER)],
+    },
+    {
+        "role": Role.CITIZEN,
+        "username": CITIZEN_CCCD,
+        "fields": {
+            "full_name": "Nguyễn Thị Mai",
+            "cccd": CITIZEN_CCCD,
+            "phone": "0915000123",
+            "email": "congdan@example.com",
+            "date_of_birth": datetime.date(1992, 5, 14),
+            "gender": Gender.FEMALE,
+            "address": "Phường Hoa Lư, tỉnh Ninh Bình",
+        },
+        "memberships": [],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Nạp dữ liệu mẫu: cơ quan của tỉnh Ninh Bình, danh mục thủ tục hành chính và một tài khoản cho mỗi "
+        "vai trò. Chạy lại nhiều lần không thay đổi gì."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet", action="store_true", help="Không in bảng tài khoản mẫu.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Nạp cả khi DEBUG tắt (các tài khoản mẫu dùng chung một mật khẩu công khai).",
+        )
+
+    def handle(self, *args, quiet: bool = False, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Dữ liệu mẫu tạo tài khoản quản trị với mật khẩu công khai nên chỉ nạp khi DEBUG=true. "
+                "Thêm --force nếu thật sự muốn nạp vào cơ sở dữ liệu này."
+            )
+        try:
+            password_validation.validate_password(DEMO_PASSWORD)
+            with transaction.atomic():
+                agencies, agencies_written = load_agencies(DEMO_DIR / "agencies.json")
+                users = load_accounts(agencies)
+                versions_before = ProcedureVersion.objects.count()
+                procedures = procedures_import(
+                    (DEMO_DIR / "catalogue.json").read_text(encoding="utf-8"), user=users["quantri"]
+                )
+                new_versions = ProcedureVersion.objects.count() - versions_before
+        except ImportError_ as exc:
+            raise CommandError("Danh mục thủ tục mẫu không hợp lệ:\n" + "\n".join(exc.messages)) from exc
+        except ValidationError as exc:
+            raise CommandError("Dữ liệu mẫu không hợp lệ:\n" + "\n".join(exc.messages)) from exc
+        if quiet:
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Dữ liệu mẫu tỉnh Ninh Bình: {len(agencies)} cơ quan ({agencies_written} thêm mới hoặc cập nhật), "
+                f"{len(procedures)} thủ tục ({new_versions} phiên bản mới), {len(users)} tài khoản."
+            )
+        )
+        self._print_accounts(users)
+
+    def _print_accounts(self, users: dict[str, User]) -> None:
+        rows = [("Vai trò", "Tên đăng nhập", "Mật khẩu", "Cơ quan")]
+        for spec in ACCOUNTS:
+            user = users[spec["username"]]
+            agencies = ", ".join(sorted({m.agency.name for m in user.memberships.select_related("agency")}, key=str))
+            rows.append((str(spec["role"].label), user.username, DEMO_PASSWORD, agencies or "—"))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+        self.stdout.write("")
+        for index, row in enumerate(rows):
+            line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
+            self.stdout.write(self.style.MIGRATE_HEADING(line) if index == 0 else line)
+        self.stdout.write("")
+        self.stdout.write(
+            "Công dân cũng đăng nhập được bằng số điện thoại hoặc thư điện tử. Mật khẩu chỉ được đặt khi tạo "
+            "tài khoản lần đầu."
+        )
+        self.stdout.write(self.style.SUCCESS(f"Mở {DEMO_URL} để dùng thử."))
+
+
+def _assign(obj: models.Model, values: dict[str, Any]) -> bool:
+    """Set the values on obj; whether it is new or any value differs (so that it must be saved)."""
+    changed = obj._state.adding
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def load_agencies(path: Path) -> tuple[dict[str, Agency], int]:
+    """Create or update the agencies of the file, parents first; returns them by identifier."""
+    items = json.loads(path.read_text(encoding="utf-8"))["agencies"]
+    identifiers = [item["identifier"] for item in items]
+    duplicates = sorted({i for i in identifiers if identifiers.count(i) > 1})
+    if duplicates:
+        raise CommandError(f"Mã định danh cơ quan trùng trong {path.name}: {', '.join(duplicates)}")
+    in_file = set(identifiers)
+    loaded: dict[str, Agency] = {}
+    written = 0
+    pending = list(items)
+    while pending:
+        # Parents first: an agency is ready once its parent is loaded or lives outside the file.
+        ready = [i for i in pending if not i.get("parent") or i["parent"] in loaded or i["parent"] not in in_file]
+        if not ready:
+            raise CommandError("Cây cơ quan có vòng lặp: " + ", ".join(i["identifier"] for i in pending))
+        for item in ready:
+            parent = None
+            if item.get("parent"):
+                parent = loaded.get(item["parent"]) or Agency.objects.filter(identifier=item["parent"]).first()
+                if parent is None:
+                    raise CommandError(
+                        f"Cơ quan {item['identifier']}: cơ quan cấp trên {item['parent']} không tồn tại."
+                    )
+            agency = Agency.objects.filter(identifier=item["identifier"]).first() or Agency(
+                identifier=item["identifier"]
+            )
+            values = {
+                "name": item["name"],
+                "kind": item["kind"],
+                "parent_id": parent.pk if parent else None,
+                "address": item.get("address", ""),
+                "phone": item.get("phone", ""),
+                "email": item.get("email", ""),
+                "is_active": item.get("is_active", True),
+            }
+            if _assign(agency, values):
+                agency.parent = parent
+                agency.full_clean()
+                agency.save()
+                written += 1
+            loaded[agency.identifier] = agency
+        pending = [i for i in pending if i["identifier"] not in loaded]
+    return loaded, written
+
+
+def load_accounts(agencies: dict[str, Agency]) -> dict[str, User]:
+    """One account per role; the password is set only when the account is created."""
+    users = {}
+    for spec in ACCOUNTS:
+        fields = spec["fields"]
+        if fields.get("cccd"):
+            check_cccd_matches(
+                fields["cccd"], birth_date=fields.get("date_of_birth"), female=fields.get("gender") == Gender.FEMALE
+            )
+        user = User.objects.filter(username=spec["username"]).first()
+        if user is None:
+            user = User(username=spec["username"])
+            user.set_password(DEMO_PASSWORD)
+        if _assign(user, fields):
+            user.full_clean()
+            user.save()
+        for identifier, role in spec["memberships"]:
+            Membership.objects.get_or_create(user=user, agency=agencies[identifier], role=role)
+        users[user.username] = user
+    return users
