@@ -135,6 +135,12 @@ class Field(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        # The field's name is part of each procedure's search text.
+        for procedure in self.procedures.all():
+            procedure.save(update_fields=["search_text"])
+
 
 class ProcedureQuerySet(models.QuerySet):
     def published(self) -> ProcedureQuerySet:
@@ -196,7 +202,9 @@ class Procedure(TimeStampedModel):
         help_text=_("Hồ sơ chờ thanh toán phí, lệ phí trước khi chuyển xử lý."),
     )
     centralised_system_code = models.CharField(
-        _("mã hệ thống tập trung (AA)"), max_length=2, blank=True,
+        _("mã hệ thống tập trung (AA)"),
+        max_length=2,
+        blank=True,
         validators=[RegexValidator(r"^\d{2}$", _("Hai chữ số, lấy từ mã định danh của cơ quan sở hữu hệ thống."))],
         help_text=_(
             "Chỉ điền khi thủ tục được giải quyết trên hệ thống tập trung của bộ, ngành: mã hồ sơ theo "
