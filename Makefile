@@ -17,6 +17,7 @@ run: venv
 ## test: the whole suite (PostgreSQL, Redis, Chromium started by the tests when they can be had)
 test: venv
 	bash .ci/system-packages test
+	mkdir -p var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run

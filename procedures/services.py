@@ -272,6 +272,24 @@ def _import_one(item: dict[str, Any], agencies: dict[str, Agency], where: str, e
     codes = [str(f.code) for f in built["form_fields"]]
     if len(codes) != len(set(codes)):
         errors.append(f"{where}: " + _("mã trường thông tin bị trùng."))
+    # A conditional fee must name a field of this procedure and, for a choice, one of its choices:
+    # otherwise it would silently never apply.
+    by_code = {str(f.code): f for f in built["form_fields"]}
+    for i, fee in enumerate(built["fees"], 1):
+        if not fee.condition_field:
+            continue
+        field = by_code.get(str(fee.condition_field))
+        if field is None:
+            errors.append(
+                f"{where}, {_('phí')} {i}: "
+                + _("trường %(code)s không có trong tờ khai.") % {"code": fee.condition_field}
+            )
+        elif field.kind == "choice" and str(fee.condition_value).strip() not in field.choice_list:
+            errors.append(
+                f"{where}, {_('phí')} {i}: "
+                + _("giá trị \u201c%(value)s\u201d không có trong các lựa chọn của trường %(code)s.")
+                % {"value": fee.condition_value, "code": fee.condition_field}
+            )
     # Values that failed validation are left as given ("2,5"): they are already reported, not summed.
     durations = [s.duration_days for s in built["steps"]]
     total = sum(durations, Decimal(0)) if all(isinstance(d, Decimal) for d in durations) else None

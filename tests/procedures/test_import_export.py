@@ -599,3 +599,47 @@ def test_the_exported_file_can_be_imported_through_the_admin(admin_client, agenc
 
     assert _upload(admin_client, response.content).status_code == 302
     assert_same_catalogue(procedures_export(), catalogue())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("condition_field", "condition_value", "message"),
+    [
+        ("khong_co", "Đô thị", "không có trong tờ khai"),
+        ("khu_vuc", "Miền núi", "không có trong các lựa chọn"),
+    ],
+)
+def test_a_conditional_fee_must_name_a_real_field_and_choice(condition_field, condition_value, message):
+    """A fee that could never apply is an error in the file, not a silent no-op."""
+    from procedures.models import Agency, Field, Procedure
+    from procedures.services import ImportError_, procedures_import
+
+    Agency.objects.create(name="UBND phường Hoa Lư", identifier="000.00.41.H40")
+    payload = {
+        "format": "cong-dich-vu-cong/procedures",
+        "version": 1,
+        "fields": [{"code": "XD", "name": "Xây dựng"}],
+        "procedures": [
+            {
+                "national_code": "1.009972",
+                "name": "Cấp giấy phép xây dựng nhà ở riêng lẻ",
+                "field": "XD",
+                "agencies": ["000.00.41.H40"],
+                "level": "mot_phan",
+                "processing_days": "15",
+                "result_type": "Giấy phép xây dựng",
+                "form_fields": [
+                    {"code": "khu_vuc", "label": "Khu vực", "kind": "choice", "choices": "Đô thị\nNông thôn"}
+                ],
+                "fees": [
+                    {"kind": "le_phi", "name": "Lệ phí", "amount": 75000, "condition_field": condition_field,
+                     "condition_value": condition_value}
+                ],
+            }
+        ],
+    }
+    with pytest.raises(ImportError_) as excinfo:
+        procedures_import(json.dumps(payload))
+    assert any(message in m for m in excinfo.value.messages)
+    assert Procedure.objects.count() == 0
+    assert Field.objects.filter(code="XD").count() == 0
