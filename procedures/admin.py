@@ -11,6 +11,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin_scope import AgencyScopedAdminMixin, InlineScopedMixin, administered_agency_ids
+
 from .models import (
     Agency,
     CalendarDay,
@@ -26,11 +28,30 @@ from .services import ImportError_, procedure_publish_version, procedures_export
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["indented_name", "identifier", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "identifier"]
     autocomplete_fields = ["parent"]
+    agency_lookup = "pk"
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not self._scoped(request):
+            return form
+        allowed = administered_agency_ids(request)
+
+        class ScopedAgencyForm(form):
+            """Agency administrators add and move units only below the agencies they administer."""
+
+            def clean_parent(self):
+                parent = self.cleaned_data.get("parent")
+                unchanged = self.instance.pk is not None and parent == self.instance.parent
+                if not unchanged and (parent is None or parent.pk not in allowed):
+                    raise ValidationError(_("Chỉ thêm hoặc chuyển đơn vị vào các cơ quan bạn quản trị."))
+                return parent
+
+        return ScopedAgencyForm
 
     @admin.display(description=_("tên cơ quan"), ordering="path")
     def indented_name(self, obj):
@@ -38,12 +59,14 @@ class AgencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Field)
-class FieldAdmin(admin.ModelAdmin):
+class FieldAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
+    agency_lookup = None
+    read_only_for_agency_admins = True
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
-class RequiredDocumentInline(admin.StackedInline):
+class RequiredDocumentInline(InlineScopedMixin, admin.StackedInline):
     model = RequiredDocument
     extra = 0
     fields = [
@@ -55,7 +78,7 @@ class RequiredDocumentInline(admin.StackedInline):
     ]
 
 
-class FormFieldInline(admin.StackedInline):
+class FormFieldInline(InlineScopedMixin, admin.StackedInline):
     model = FormField
     extra = 0
     fields = [
@@ -68,7 +91,7 @@ class FormFieldInline(admin.StackedInline):
     ]
 
 
-class FeeItemInline(admin.TabularInline):
+class FeeItemInline(InlineScopedMixin, admin.TabularInline):
     model = FeeItem
     extra = 0
 
@@ -89,7 +112,7 @@ class ProcessingStepFormSet(BaseInlineFormSet):
             )
 
 
-class ProcessingStepInline(admin.TabularInline):
+class ProcessingStepInline(InlineScopedMixin, admin.TabularInline):
     model = ProcessingStep
     formset = ProcessingStepFormSet
     extra = 0
@@ -101,7 +124,7 @@ class ProcedureImportForm(forms.Form):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
+class ProcedureAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["national_code", "name", "field", "level", "processing_days", "is_published", "version_number"]
     list_filter = ["level", "field", "is_published", "agencies"]
     search_fields = ["national_code", "name", "search_text"]
@@ -130,6 +153,11 @@ class ProcedureAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("field")
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "agencies" and self._scoped(request):
+            kwargs["queryset"] = Agency.objects.filter(pk__in=administered_agency_ids(request))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     @admin.display(description=_("phiên bản"))
     def version_number(self, obj):
         version = obj.current_version
@@ -154,7 +182,10 @@ class ProcedureAdmin(admin.ModelAdmin):
         ]
 
     def import_view(self, request):
-        if not self.has_add_permission(request) or not self.has_change_permission(request):
+        # A file may replace any procedure of the province: system administrators only.
+        if not (
+            request.user.has_perm("procedures.add_procedure") and request.user.has_perm("procedures.change_procedure")
+        ):
             return redirect("admin:index")
         form = ProcedureImportForm(request.POST or None, request.FILES or None)
         problems: list[str] = []
@@ -183,7 +214,10 @@ class ProcedureAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProcedureVersion)
-class ProcedureVersionAdmin(admin.ModelAdmin):
+class ProcedureVersionAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
+    agency_lookup = "procedure__agencies"
+    read_only_for_agency_admins = True
+
     list_display = ["procedure", "number", "effective_from", "created_by"]
     list_filter = ["effective_from"]
     search_fields = ["procedure__national_code", "procedure__name"]
@@ -200,7 +234,10 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
+    agency_lookup = None
+    read_only_for_agency_admins = True
+
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     search_fields = ["name"]
