@@ -87,14 +87,15 @@ def dossier_get_for_officer(*, user, pk: int) -> Dossier:
 def file_get_for_user(*, user, public_id) -> DossierFile:
     """A file its dossier's owner or one of the dossier's officers may download, else 404."""
     file = DossierFile.objects.select_related("dossier").filter(public_id=public_id).first()
-    if file is None:
+    if file is None or not getattr(user, "is_authenticated", False):
         raise _refuse(user, "file", public_id)
     dossier = file.dossier
     is_owner = dossier.owner_id == user.pk or (dossier.owner_id is None and dossier.submitted_by_id == user.pk)
-    if is_owner:
-        # Results are the applicant's only once approved.
-        if file.kind == FileKind.RESULT and dossier.state not in (S.RESULT_READY, S.RETURNED):
-            raise _refuse(user, "file", public_id)
+    # Internal working files stay internal; results are the applicant's only once approved.
+    hidden_from_applicant = file.kind == FileKind.ATTACHMENT or (
+        file.kind == FileKind.RESULT and dossier.state not in (S.RESULT_READY, S.RETURNED)
+    )
+    if is_owner and not hidden_from_applicant:
         return file
     try:
         dossier_get_for_officer(user=user, pk=dossier.pk)
@@ -204,14 +205,10 @@ def apply_keyset(qs: QuerySet[Dossier], after: str | None, size: int) -> tuple[l
 
     Dossiers without a due date (not received yet) sort last, by id.
     """
-    if after:
-        due_text, _sep, pk_text = after.partition("~")
-        try:
-            pk = int(pk_text)
-        except ValueError:
-            pk = 0
-        if due_text:
-            due = dt.datetime.fromisoformat(due_text)
+    cursor = _parse_cursor(after) if after else None
+    if cursor is not None:
+        due, pk = cursor
+        if due is not None:
             qs = qs.filter(
                 Q(current_due_at__gt=due) | Q(current_due_at=due, id__gt=pk) | Q(current_due_at__isnull=True)
             )
@@ -223,6 +220,19 @@ def apply_keyset(qs: QuerySet[Dossier], after: str | None, size: int) -> tuple[l
     rows = rows[:size]
     last = rows[-1]
     return rows, f"{last.current_due_at.isoformat() if last.current_due_at else ''}~{last.pk}"
+
+
+def _parse_cursor(after: str) -> tuple[dt.datetime | None, int] | None:
+    """The (due time, id) of a cursor; None for a malformed one, which restarts from the top."""
+    due_text, _sep, pk_text = after.replace(" ", "+").partition("~")
+    try:
+        pk = int(pk_text)
+        due = dt.datetime.fromisoformat(due_text) if due_text else None
+    except ValueError:
+        return None
+    if due is not None and timezone.is_naive(due):
+        return None
+    return due, pk
 
 
 def is_final(dossier: Dossier) -> bool:

@@ -74,6 +74,10 @@ class ConflictError(DossierError):
     pass
 
 
+class PermissionDeniedError(NotAllowedError):
+    """The actor may not do this to this dossier (as opposed to: nobody may, in this state)."""
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 
@@ -101,7 +105,8 @@ def _transition(dossier: Dossier, name: str) -> str:
     return before
 
 
-def _save(dossier: Dossier, *fields: str) -> None:
+def _save(dossier: Dossier) -> None:
+    """Save every column and move the version on, so that forms rendered before are now stale."""
     dossier.version = F("version") + 1
     dossier.save()
     dossier.refresh_from_db(fields=["version"])
@@ -175,7 +180,7 @@ def _require_role(user, dossier: Dossier, *roles: str, agency: Agency | None = N
     agency = agency or dossier.agency
     if agency.pk not in officer_agencies(user, *roles):
         logger.warning("dossier.refused dossier=%s user=%s roles=%s", dossier.pk, getattr(user, "pk", None), roles)
-        raise NotAllowedError(_("Bạn không có quyền thực hiện thao tác này đối với hồ sơ của cơ quan này."))
+        raise PermissionDeniedError(_("Bạn không có quyền thực hiện thao tác này đối với hồ sơ của cơ quan này."))
 
 
 def _require_owner(user, dossier: Dossier) -> None:
@@ -183,7 +188,7 @@ def _require_owner(user, dossier: Dossier) -> None:
     user_id = getattr(user, "pk", None)
     if user_id is None or user_id not in (dossier.owner_id, dossier.submitted_by_id):
         logger.warning("dossier.refused dossier=%s user=%s owner_only", dossier.pk, user_id)
-        raise NotAllowedError(_("Bạn không có quyền thực hiện thao tác này đối với hồ sơ này."))
+        raise PermissionDeniedError(_("Bạn không có quyền thực hiện thao tác này đối với hồ sơ này."))
 
 
 def _issue_form(dossier: Dossier, number: str, actor, **context: Any) -> DossierFile:
@@ -772,6 +777,11 @@ def dossier_assign(
 ) -> Dossier:
     """Give the dossier's current processing step to a specialist (assignment or reassignment)."""
     dossier = _lock(dossier, expected_version)
+    if dossier.state not in (S.RECEIVED, S.IN_PROCESSING):
+        raise NotAllowedError(
+            _("Không thể phân công khi hồ sơ đang ở trạng thái \u201c%(state)s\u201d.")
+            % {"state": dossier.get_state_display()}
+        )
     step = dossier.current_step
     if step is None or step.role == StepRole.RECEPTION:
         step = _next_step(dossier, None, StepRole.SPECIALIST)
@@ -1087,7 +1097,7 @@ def dossier_create_at_counter(*, procedure: Procedure, agency: Agency, officer, 
     submits it like the citizen would.
     """
     if agency.pk not in officer_agencies(officer, Role.RECEPTION):
-        raise NotAllowedError(_("Bạn không phải cán bộ một cửa của cơ quan này."))
+        raise PermissionDeniedError(_("Bạn không phải cán bộ một cửa của cơ quan này."))
     if not applicant.get("applicant_name", "").strip():
         raise DossierError(_("Vui lòng nhập họ tên người nộp hồ sơ."), field="applicant_name")
     return dossier_create_draft(

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("dossiers.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("procedures.api.urls")),
+    path("api/", include("dossiers.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
