@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,7 +34,12 @@ def sections(fields: list[dict]) -> list[str]:
 
 def _form_field(spec: dict) -> forms.Field:
     kind = spec.get("kind", FieldKind.TEXT)
-    common = {"label": spec["label"], "required": bool(spec.get("required")), "help_text": spec.get("help_text", "")}
+    # Django renders help text as HTML; this one comes from administrators and imported catalogue files.
+    common = {
+        "label": spec["label"],
+        "required": bool(spec.get("required")),
+        "help_text": escape(spec.get("help_text") or ""),
+    }
     validators = []
     if spec.get("pattern"):
         validators.append(RegexValidator(spec["pattern"], spec.get("pattern_message") or _("Giá trị không hợp lệ.")))
@@ -49,11 +55,16 @@ def _form_field(spec: dict) -> forms.Field:
             **common,
         )
     if kind == FieldKind.DATE:
+        # An ISO value is what <input type="date"> shows; the locale's d/m/Y would leave it empty.
         return forms.DateField(
-            widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d", "%d/%m/%Y"], **common
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+            **common,
         )
     if kind == FieldKind.CHOICE:
-        choices = [("", "---------")] + [(c, c) for c in (spec.get("choices") or "").splitlines() if c.strip()]
+        # Stripped like FormField.choice_list, so that fee conditions compare the same values.
+        options = [c.strip() for c in (spec.get("choices") or "").splitlines() if c.strip()]
+        choices = [("", _("— Chọn —"))] + [(c, c) for c in options]
         return forms.ChoiceField(choices=choices, **common)
     if kind == FieldKind.CCCD:
         return forms.CharField(
@@ -136,6 +147,8 @@ class DeliveryForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not postal_allowed:
             self.fields["channel_out"].choices = [c for c in ResultChannel.choices if c[0] != ResultChannel.POSTAL]
+            # No postal channel: the address question would only confuse.
+            del self.fields["postal_address"]
 
     def clean(self):
         data = super().clean()
@@ -195,6 +208,8 @@ class RatingForm(forms.Form):
             self.fields[f"score_{key}"] = forms.TypedChoiceField(
                 label=label, choices=choices, coerce=int, widget=forms.RadioSelect
             )
+        # The criteria first, the free comment last.
+        self.order_fields([*(f"score_{key}" for key in RATING_CRITERIA), "comment"])
 
     @property
     def scores(self) -> dict[str, int]:

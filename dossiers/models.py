@@ -160,11 +160,9 @@ class Dossier(FSMModelMixin, models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        if self.current_due_at is None or self.state in (S.RETURNED, S.RESULT_READY):
-            return False
-        return self.state not in (S.REFUSED_AT_RECEPTION, S.STOPPED, S.WITHDRAWN) and timezone.now() > (
-            self.current_due_at
-        )
+        """Past its due time while the agency holds it (the queues' "Quá hạn" tab)."""
+        running = (S.RECEIVED, S.IN_PROCESSING, S.AWAITING_APPROVAL)
+        return self.state in running and self.current_due_at is not None and timezone.now() > self.current_due_at
 
     # django-fsm transitions: the graph only. Services do the work around them.
 

@@ -1,7 +1,8 @@
 """The official forms of Circular 03/2025/TT-VPCP rendered to PDF with WeasyPrint.
 
-Forms 01–06 are A5, the register (07) is A4 (Circular 01/2018 Art 9(2), kept by Circular
-03/2025). Each carries a QR code of the public tracking page of its dossier.
+Forms 01–06 are A5, the register (07) is A4 landscape (Circular 01/2018 Art 9(2), kept by
+Circular 03/2025). Each per-dossier form carries a QR code of the public tracking page of its
+dossier; a dossier refused or sent back at reception has no code yet, hence no QR code.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ import datetime as dt
 
 import segno
 from django.conf import settings
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from .constants import FormNumber
+from procedures.calendar import classify
+from procedures.constants import AgencyKind, StepRole
+
+from .constants import Action, Channel, FormNumber
 
 
 def tracking_url(code: str) -> str:
@@ -33,6 +38,155 @@ def _html_to_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 
+def one_stop_unit(agency) -> str:
+    """How a form names the unit that receives dossiers: a service centre by its name, else its Bộ phận Một cửa."""
+    if agency is None:
+        return ""
+    if agency.kind == AgencyKind.SERVICE_CENTRE or agency.name.lower().startswith(("bộ phận", "trung tâm")):
+        return agency.name
+    return f"Bộ phận Một cửa {agency.name}"
+
+
+def _receiver_name(dossier) -> str:
+    """The officer who received the dossier: the receive event, else the completed reception step.
+
+    Form 01 is rendered inside dossier_receive before its event is written, so the step (whose
+    assignee is the receiving officer) is what names them then.
+    """
+    event = dossier.events.filter(action=Action.RECEIVE).order_by("created_at", "id").first()
+    if event is not None and event.actor_name:
+        return event.actor_name
+    step = dossier.steps.filter(role=StepRole.RECEPTION).select_related("assignee").order_by("order", "id").first()
+    return step.assignee.get_full_name() if step is not None and step.assignee else ""
+
+
+def _document_rows(dossier, files) -> list[dict]:
+    """The "thành phần hồ sơ" table of Form 01: one row per required document provided, then the others.
+
+    Kind (bản chính / bản sao) comes from the procedure version's snapshot; the quantity is the
+    number of files received for the document.
+    """
+    by_requirement: dict = {}
+    for file in files:
+        by_requirement.setdefault(file.requirement_id, []).append(file)
+    electronic = dossier.channel_in == Channel.ONLINE
+    rows = []
+    for index, document in enumerate(dossier.snapshot.get("documents", []), start=1):
+        provided = by_requirement.pop(index, [])
+        if not provided:
+            continue
+        kinds = []
+        if int(document.get("original_count") or 0):
+            kinds.append("Bản chính")
+        if int(document.get("copy_count") or 0):
+            kinds.append("Bản sao")
+        if not kinds:
+            kinds.append("Bản điện tử" if electronic else "Bản chụp")
+        rows.append(
+            {
+                "name": document.get("name") or provided[0].requirement_name,
+                "kind": ", ".join(kinds),
+                "count": len(provided),
+                "files": [f.original_name for f in provided],
+            }
+        )
+    for files_of_other in by_requirement.values():
+        rows.append(
+            {
+                "name": files_of_other[0].requirement_name or "Giấy tờ khác",
+                "kind": "Bản điện tử" if electronic else "Bản chụp",
+                "count": len(files_of_other),
+                "files": [f.original_name for f in files_of_other],
+            }
+        )
+    return rows
+
+
+def _register_entry(dossier) -> dict | None:
+    """Book and entry number of the dossier in its receiving unit's register: one book a year, numbered from 01."""
+    receiving = dossier.receiving_agency_id or dossier.agency_id
+    if not dossier.received_at or not receiving:
+        return None
+    local = timezone.localtime(dossier.received_at)
+    year_start = local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    number = (
+        type(dossier)
+        .objects.filter(
+            receiving_agency_id=receiving, received_at__gte=year_start, received_at__lte=dossier.received_at
+        )
+        .count()
+    )
+    return {"book": local.year, "number": max(number, 1)}
+
+
+def _coordinating_agencies(dossier) -> list[str]:
+    """Units other than the resolving and receiving ones that took part: inter-agency steps, consultations."""
+    own = {dossier.agency_id, dossier.receiving_agency_id}
+    names: list[str] = []
+    for step in dossier.steps.select_related("agency").order_by("order", "id"):
+        if step.agency_id not in own and step.agency.name not in names:
+            names.append(step.agency.name)
+    for event in dossier.events.filter(action=Action.CONSULT).order_by("created_at", "id"):
+        name = (event.data or {}).get("agency")
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def _handovers(dossier, steps) -> list[dict]:
+    """The rows of Form 06: each step as a hand-over from the previous unit, then the result's way back.
+
+    `steps` are the dossier_timeline rows (started steps, in order).
+    """
+    rows = []
+    previous_unit, previous_person = "Người nộp hồ sơ", dossier.applicant_name
+    for step in steps:
+        rows.append(
+            {
+                "unit": step.agency,
+                "task": step.name,
+                "from_unit": previous_unit,
+                "from_person": previous_person,
+                "to_person": step.assignee,
+                "at": step.started_at,
+                "completed_at": step.completed_at,
+                "due_at": step.due_at,
+                "timing": step.timing,
+            }
+        )
+        previous_unit, previous_person = step.agency, step.assignee
+    one_stop = one_stop_unit(dossier.receiving_agency or dossier.agency)
+    if dossier.completed_at and rows:
+        rows.append(
+            {
+                "unit": one_stop,
+                "task": "Nhận kết quả giải quyết để trả cho người nộp",
+                "from_unit": previous_unit,
+                "from_person": previous_person,
+                "to_person": "",
+                "at": dossier.completed_at,
+                "completed_at": dossier.returned_at,
+                "due_at": dossier.current_due_at,
+                "timing": dossier.timing,
+            }
+        )
+    if dossier.returned_at and rows:
+        rows.append(
+            {
+                "unit": one_stop,
+                "task": "Trả kết quả cho người nộp hồ sơ",
+                "from_unit": one_stop,
+                "from_person": "",
+                "to_person": dossier.applicant_name,
+                "at": dossier.returned_at,
+                "completed_at": dossier.returned_at,
+                "due_at": dossier.current_due_at,
+                "timing": classify(dossier.returned_at, dossier.current_due_at) if dossier.current_due_at else "",
+            }
+        )
+    return rows
+
+
 def form_context(dossier, **extra) -> dict:
     from .selectors import dossier_timeline
 
@@ -42,19 +196,28 @@ def form_context(dossier, **extra) -> dict:
 
         rules = rule_set(dossier.rule_set)
     url = tracking_url(dossier.code) if dossier.code else ""
+    receiving = dossier.receiving_agency or dossier.agency
+    files = list(dossier.files.filter(is_current=True, kind__in=["submitted", "supplement"]))
+    steps = dossier_timeline(dossier) if dossier.pk else []
     return {
         "dossier": dossier,
         "procedure": dossier.snapshot,
-        "agency": dossier.receiving_agency or dossier.agency,
+        "agency": receiving,
         "resolving_agency": dossier.agency,
-        "managing_agency": (dossier.receiving_agency or dossier.agency).parent,
+        "managing_agency": receiving.parent,
+        "one_stop_unit": one_stop_unit(receiving),
         "rules": rules,
         "today": timezone.localtime(),
         "qr": qr_data_uri(url) if url else "",
         "tracking_url": url,
-        "files": list(dossier.files.filter(is_current=True, kind__in=["submitted", "supplement"])),
+        "files": files,
+        "documents": _document_rows(dossier, files),
         "fees": list(dossier.fees.all()),
-        "steps": dossier_timeline(dossier) if dossier.pk else [],
+        "steps": steps,
+        "handovers": _handovers(dossier, steps) if dossier.pk else [],
+        "receiver_name": _receiver_name(dossier) if dossier.pk else "",
+        "register_entry": _register_entry(dossier),
+        "coordinating_agencies": _coordinating_agencies(dossier) if dossier.pk else [],
         "province": settings.PORTAL_PROVINCE_NAME,
         "hotline": settings.PORTAL_HOTLINE,
         **extra,
@@ -66,23 +229,29 @@ def render_dossier_form(dossier, number: str, **extra) -> bytes:
     if number not in FormNumber.values or number == FormNumber.REGISTER:
         raise ValueError(f"not a per-dossier form: {number}")
     with translation.override("vi"):
-        html = render_to_string(f"dossiers/forms/mau_{number}.html", form_context(dossier, **extra))
+        html = render_to_string(
+            f"dossiers/forms/mau_{number}.html", {"form_number": number, **form_context(dossier, **extra)}
+        )
     return _html_to_pdf(html)
 
 
 def render_register(*, agency, start: dt.date, end: dt.date, dossiers) -> bytes:
-    """Form 07: the register of dossiers received by an agency over a period (A4)."""
+    """Form 07: the register of dossiers received by an agency over a period (A4 landscape)."""
+    if isinstance(dossiers, QuerySet):
+        dossiers = dossiers.select_related("procedure", "agency", "receiving_agency")
     with translation.override("vi"):
         html = render_to_string(
             "dossiers/forms/mau_07.html",
             {
+                "form_number": FormNumber.REGISTER.value,
                 "agency": agency,
                 "managing_agency": agency.parent,
                 "start": start,
                 "end": end,
-                "dossiers": dossiers,
+                "dossiers": list(dossiers),
                 "today": timezone.localtime(),
                 "province": settings.PORTAL_PROVINCE_NAME,
+                "hotline": settings.PORTAL_HOTLINE,
             },
         )
     return _html_to_pdf(html)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from portal.accounts.constants import Role
 
-from .constants import FINAL_STATES, DossierState, FileKind
+from .constants import FINAL_STATES, Channel, DossierState, FileKind
 from .models import Dossier, DossierFile, DossierStep
 
 logger = logging.getLogger("dossiers.access")
@@ -31,7 +31,12 @@ def _refuse(user, what: str, ident) -> Http404:
 
 
 def dossiers_of_citizen(user) -> QuerySet[Dossier]:
-    return Dossier.objects.filter(Q(owner=user) | Q(submitted_by=user, owner__isnull=True))
+    """The user's own dossiers, and those they filed online for someone without an account.
+
+    Dossiers an officer entered at the counter belong to the officer pages, not to the officer's
+    own "Hồ sơ của tôi".
+    """
+    return Dossier.objects.filter(Q(owner=user) | Q(submitted_by=user, owner__isnull=True, channel_in=Channel.ONLINE))
 
 
 def dossier_get_for_citizen(*, user, public_id) -> Dossier:
@@ -44,6 +49,18 @@ def dossier_get_for_citizen(*, user, public_id) -> Dossier:
     )
     if dossier is None:
         raise _refuse(user, "dossier", public_id)
+    return dossier
+
+
+def counter_dossier_get_for_officer(*, user, public_id) -> Dossier:
+    """A dossier this officer entered at the counter for a walk-in applicant, else 404."""
+    dossier = (
+        Dossier.objects.select_related("procedure_version", "procedure", "agency", "receiving_agency")
+        .filter(public_id=public_id, submitted_by=user, channel_in=Channel.COUNTER)
+        .first()
+    )
+    if dossier is None:
+        raise _refuse(user, "counter_dossier", public_id)
     return dossier
 
 
@@ -170,25 +187,29 @@ def queue_for_officer(user, tab: str, *, now: dt.datetime | None = None) -> Quer
     ids_all = officer_agency_ids(user)
     base = Dossier.objects.exclude(state=S.DRAFT).select_related("procedure", "agency", "assignee")
     running = [S.RECEIVED, S.IN_PROCESSING, S.AWAITING_APPROVAL]
+
+    def held_by(ids: set[int]) -> Q:
+        # The resolving agency, the unit that received it, or the agency of its current step
+        # (a department or another agency in an inter-agency procedure).
+        return Q(agency_id__in=ids) | Q(receiving_agency_id__in=ids) | Q(current_step__agency_id__in=ids)
+
     if tab == "new":
         qs = base.filter(
             Q(state=S.SUBMITTED, agency_id__in=ids_reception)
             | Q(state=S.RECEIVED, agency_id__in=ids_specialist | ids_leader)
+            | Q(state=S.IN_PROCESSING, assignee__isnull=True, current_step__agency_id__in=ids_specialist | ids_leader)
             | Q(state=S.AWAITING_PAYMENT, agency_id__in=ids_reception)
         )
     elif tab == "mine":
         qs = base.filter(assignee=user, state__in=running)
     elif tab == "due_soon":
         qs = base.filter(
-            agency_id__in=ids_all,
-            state__in=running,
-            current_due_at__gte=now,
-            current_due_at__lt=now + dt.timedelta(days=2),
+            held_by(ids_all), state__in=running, current_due_at__gte=now, current_due_at__lt=now + dt.timedelta(days=2)
         )
     elif tab == "overdue":
-        qs = base.filter(agency_id__in=ids_all, state__in=running, current_due_at__lt=now)
+        qs = base.filter(held_by(ids_all), state__in=running, current_due_at__lt=now)
     elif tab == "supplement":
-        qs = base.filter(agency_id__in=ids_all, state=S.SUPPLEMENT_REQUESTED)
+        qs = base.filter(held_by(ids_all), state=S.SUPPLEMENT_REQUESTED)
     elif tab == "approval":
         qs = base.filter(state=S.AWAITING_APPROVAL, current_step__agency_id__in=ids_leader)
     elif tab == "result":
@@ -196,7 +217,7 @@ def queue_for_officer(user, tab: str, *, now: dt.datetime | None = None) -> Quer
             Q(receiving_agency_id__in=ids_reception) | Q(agency_id__in=ids_reception)
         )
     else:
-        qs = base.filter(Q(agency_id__in=ids_all) | Q(receiving_agency_id__in=ids_all))
+        qs = base.filter(held_by(ids_all))
     return qs.order_by(F("current_due_at").asc(nulls_last=True), "id")
 
 

@@ -194,7 +194,8 @@ def _require_owner(user, dossier: Dossier) -> None:
 def _issue_form(dossier: Dossier, number: str, actor, **context: Any) -> DossierFile:
     from .pdf import render_dossier_form
 
-    pdf = render_dossier_form(dossier, number, **context)
+    # The signer is printed under the signature line (Forms 01–05).
+    pdf = render_dossier_form(dossier, number, officer=actor if getattr(actor, "pk", None) else None, **context)
     name = f"mau-{number}-{dossier.code or dossier.pk}.pdf"
     stored = DossierFile(
         dossier=dossier,
@@ -288,7 +289,7 @@ def dossier_set_delivery(*, dossier: Dossier, user, channel_out: str, postal_add
     if channel_out not in ResultChannel.values:
         raise DossierError(_("Hình thức nhận kết quả không hợp lệ."), field="channel_out")
     if channel_out == ResultChannel.POSTAL:
-        if not dossier.procedure.channel_postal:
+        if not dossier.snapshot.get("channel_postal", dossier.procedure.channel_postal):
             raise DossierError(_("Thủ tục này không trả kết quả qua bưu chính."), field="channel_out")
         if len(postal_address.strip()) < 10:
             raise DossierError(_("Vui lòng nhập đầy đủ địa chỉ nhận kết quả qua bưu chính."), field="postal_address")
@@ -338,11 +339,10 @@ def dossier_reuse_file(*, dossier: Dossier, user, requirement_id: int, source: D
     """Reuse a document the citizen already filed with an earlier dossier instead of uploading it again."""
     dossier = _lock(dossier, None)
     _editable(dossier, user)
-    if source.dossier.owner_id != user.pk or source.kind not in (
-        FileKind.SUBMITTED,
-        FileKind.SUPPLEMENT,
-        FileKind.RESULT,
-    ):
+    reusable = source.kind in (FileKind.SUBMITTED, FileKind.SUPPLEMENT) or (
+        source.kind == FileKind.RESULT and source.dossier.state in (S.RESULT_READY, S.RETURNED)
+    )
+    if source.dossier.owner_id != user.pk or not source.is_current or not reusable:
         raise NotAllowedError(_("Không tìm thấy giấy tờ này trong kho dữ liệu của bạn."))
     documents = {d["id"]: d for d in _snapshot_documents(dossier) if "id" in d}
     requirement = documents.get(requirement_id)
@@ -373,7 +373,10 @@ def dossier_remove_file(*, dossier: Dossier, user, file: DossierFile) -> None:
     _editable(dossier, user)
     if file.dossier_id != dossier.pk or file.kind not in (FileKind.SUBMITTED, FileKind.SUPPLEMENT):
         raise NotAllowedError(_("Không tìm thấy tệp này."))
-    if dossier.state == S.SUPPLEMENT_REQUESTED and file.kind != FileKind.SUPPLEMENT:
+    if dossier.state == S.SUPPLEMENT_REQUESTED and (
+        file.kind != FileKind.SUPPLEMENT or file.created_at < _open_pause(dossier).started_at
+    ):
+        # Files of earlier rounds are part of the record (their events point at them).
         raise NotAllowedError(_("Chỉ xóa được tệp vừa bổ sung."))
     file.delete()
     _save(dossier)
@@ -624,6 +627,9 @@ def dossier_receive(*, dossier: Dossier, officer, expected_version: int | None =
     dossier.code = _next_code(dossier, dossier.receiving_agency, now)
     dossier.received_at = now
     _create_steps(dossier)
+    # The reception step is done where the dossier was received, which may differ from the
+    # resolving agency (a commune centre receiving for a department).
+    dossier.steps.filter(role=StepRole.RECEPTION).update(agency=dossier.receiving_agency)
     reception = _next_step(dossier, None, StepRole.RECEPTION)
     _start_step(dossier, reception, now, officer)
     _complete_step(reception, now, officer)
@@ -860,6 +866,8 @@ def dossier_consult(
         raise NotAllowedError(_("Chỉ lấy ý kiến phối hợp khi hồ sơ đang xử lý."))
     if not question.strip():
         raise DossierError(_("Vui lòng ghi nội dung cần lấy ý kiến."), field="question")
+    if deadline <= timezone.now():
+        raise DossierError(_("Hạn trả lời phải sau thời điểm hiện tại."), field="deadline")
     _save(dossier)
     _record(
         dossier,
@@ -995,10 +1003,15 @@ def dossier_return_result(
     channel = channel or dossier.channel_out
     if channel not in ResultChannel.values:
         raise DossierError(_("Hình thức trả kết quả không hợp lệ."), field="channel")
-    if channel == ResultChannel.DOWNLOAD and dossier.owner_id == getattr(actor, "pk", None):
-        pass  # the citizen downloading their own result
+    owner_downloading = dossier.owner_id is not None and dossier.owner_id == getattr(actor, "pk", None)
+    if owner_downloading:
+        # The applicant's first download returns the result only if that is how they chose to get it.
+        if channel != ResultChannel.DOWNLOAD or dossier.channel_out != ResultChannel.DOWNLOAD:
+            raise PermissionDeniedError(_("Kết quả của hồ sơ này được trả theo hình thức đã đăng ký."))
     else:
         _require_role(actor, dossier, Role.RECEPTION, agency=dossier.receiving_agency or dossier.agency)
+    if channel == ResultChannel.POSTAL and not dossier.postal_address:
+        raise DossierError(_("Hồ sơ chưa có địa chỉ nhận kết quả qua bưu chính."), field="channel")
     before = _transition(dossier, "return_result")
     now = timezone.now()
     dossier.returned_at = dossier.closed_at = now
@@ -1098,6 +1111,8 @@ def dossier_create_at_counter(*, procedure: Procedure, agency: Agency, officer, 
     """
     if agency.pk not in officer_agencies(officer, Role.RECEPTION):
         raise PermissionDeniedError(_("Bạn không phải cán bộ một cửa của cơ quan này."))
+    if not procedure.channel_counter:
+        raise NotAllowedError(_("Thủ tục này không nhận hồ sơ trực tiếp."))
     if not applicant.get("applicant_name", "").strip():
         raise DossierError(_("Vui lòng nhập họ tên người nộp hồ sơ."), field="applicant_name")
     return dossier_create_draft(

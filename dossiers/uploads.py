@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -33,6 +34,13 @@ def _safe_name(name: str, extension: str) -> str:
     return f"{stem[:120]}.{extension}"
 
 
+def _megabytes(size: int) -> str:
+    """Sizes as Vietnamese write them ("1,01"), with enough digits that a file just over the limit shows it."""
+    value = math.ceil(size / 1048576 * 100) / 100  # rounded up: never shows an oversized file as "1"
+    text = f"{value:.2f}".rstrip("0").rstrip(".") if value < 100 else f"{value:.0f}"
+    return text.replace(".", ",")
+
+
 def check_upload(upload, *, allowed_types: str, max_bytes: int) -> CheckedUpload:
     """Return the upload's bytes and facts, or raise DossierError with a message for the citizen."""
     from .services import DossierError
@@ -42,12 +50,12 @@ def check_upload(upload, *, allowed_types: str, max_bytes: int) -> CheckedUpload
     if size is not None and size > max_bytes:
         raise DossierError(
             _("Tệp \u201c%(name)s\u201d quá lớn (%(size)s MB); tối đa %(max)s MB.")
-            % {"name": upload.name, "size": round(size / 1048576, 1), "max": max_bytes // 1048576},
+            % {"name": upload.name, "size": _megabytes(size), "max": _megabytes(max_bytes)},
             field="file",
         )
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise DossierError(_("Tệp quá lớn; tối đa %(max)s MB.") % {"max": max_bytes // 1048576}, field="file")
+        raise DossierError(_("Tệp quá lớn; tối đa %(max)s MB.") % {"max": _megabytes(max_bytes)}, field="file")
     if not data:
         raise DossierError(_("Tệp \u201c%(name)s\u201d rỗng.") % {"name": upload.name}, field="file")
     kind = filetype.guess(data)

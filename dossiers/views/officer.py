@@ -1,15 +1,1159 @@
-"""The one-stop shop and processing officers' pages: queues, reception, processing, approval."""
+"""The one-stop shop and processing officers' pages: queues, reception, processing, approval.
 
+Reads go through dossiers.selectors, which answer 404 for a dossier outside the officer's
+agencies; every change goes through one function of dossiers.services with the version of the
+dossier the officer saw, so that a form left open while someone else acted changes nothing.
+The pages work without JavaScript and on a 360 px phone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.urls import path
+from django.db.models import Q
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from portal.accounts.constants import Role
+from procedures.calendar import Timing
+from procedures.constants import StepRole
+from procedures.models import Agency, Field, Procedure
+
+from .. import services
+from ..constants import Action, Channel, DossierState, FileKind, FormNumber, ResultChannel
+from ..forms import AnswersForm, ApplicantForm, DeliveryForm, ReasonForm, SupplementRequestForm, UploadForm
+from ..models import Dossier, DossierStep
+from ..pdf import render_register
+from ..selectors import (
+    QUEUE_TABS,
+    STAFF_ROLES,
+    apply_keyset,
+    counter_dossier_get_for_officer,
+    dossier_get_for_officer,
+    dossier_timeline,
+    dossiers_for_officer,
+    officer_agency_ids,
+    queue_for_officer,
+)
+
+logger = logging.getLogger("dossiers.officer")
+S = DossierState
+User = get_user_model()
+
+PAGE_SIZE = 25
+BULK_LIMIT = 100
+# The search text may be a name or a CCCD number: it is kept in the session, never in a URL
+# (ASVS 8.3.1), so that it reaches no access log, browser history or Referer header.
+SEARCH_SESSION_KEY = "officer_queue_search"
+FILTER_KEYS = ("procedure", "field", "channel_in", "state", "assignee", "received_from", "received_to")
+# Mirrors queue_for_officer: the clock runs in these states, and "due soon" is within two days.
+RUNNING_STATES = (S.RECEIVED, S.IN_PROCESSING, S.AWAITING_APPROVAL)
+DUE_SOON = dt.timedelta(days=2)
 
 
-@login_required
+# --- access -----------------------------------------------------------------------------------
+
+
+def officer_required(view):
+    """Staff only: anonymous users go to the login page, citizens get a 403 page. Never cached."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_officer:
+            logger.warning("access.refused what=officer_page user=%s", request.user.pk)
+            return render(request, "dossiers/officer/forbidden.html", status=403)
+        _remember_agency_ids(request.user)
+        return view(request, *args, **kwargs)
+
+    return login_required(never_cache(wrapper))
+
+
+def _remember_agency_ids(user) -> None:
+    """Answer the user's agencies per role from memory for the rest of this request.
+
+    queue_for_officer asks for them seven times per call (one per role, four more for "any staff
+    role"), and the queue page calls it nine times for its tab counts and rows: without this a
+    queue page costs some 140 identical queries. Memberships do not change mid-request.
+    """
+    if getattr(user, "_agency_ids_remembered", False):
+        return
+    original, known = user.agency_ids, {}
+
+    def agency_ids(role: str | None = None) -> set[int]:
+        if role not in known:
+            known[role] = original(role)
+        return set(known[role])
+
+    user.agency_ids = agency_ids
+    user._agency_ids_remembered = True
+
+
+class OfficerRoles:
+    """The agencies (with the units below them) in which the officer holds each role."""
+
+    def __init__(self, user):
+        self.reception = officer_agency_ids(user, (Role.RECEPTION,))
+        self.specialist = officer_agency_ids(user, (Role.SPECIALIST,))
+        self.leader = officer_agency_ids(user, (Role.LEADER,))
+        self.all = officer_agency_ids(user)
+
+
+def _specialists(agency_ids):
+    return (
+        User.objects.filter(memberships__role=Role.SPECIALIST, memberships__agency_id__in=set(agency_ids))
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+def _covering_ids(agency: Agency) -> list[int]:
+    """The agency and its ancestors: a membership in any of them covers the agency."""
+    return [a.pk for a in agency.ancestors()] + [agency.pk]
+
+
+def _deadline_badge(dossier: Dossier, now: dt.datetime) -> str:
+    if dossier.state not in RUNNING_STATES or dossier.current_due_at is None:
+        return ""
+    if dossier.current_due_at < now:
+        return "overdue"
+    if dossier.current_due_at < now + DUE_SOON:
+        return "due_soon"
+    return ""
+
+
+def _local(value: dt.datetime | None) -> str:
+    return formats.date_format(timezone.localtime(value), "H:i d/m/Y") if value else ""
+
+
+# --- queue ------------------------------------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(
+        label=gettext_lazy("Tìm theo mã hồ sơ, họ tên hoặc số CCCD"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("Số CCCD phải nhập đủ 12 chữ số."),
+    )
+    procedure = forms.ModelChoiceField(
+        label=gettext_lazy("Thủ tục"),
+        queryset=Procedure.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Tất cả"),
+    )
+    field = forms.ModelChoiceField(
+        label=gettext_lazy("Lĩnh vực"),
+        queryset=Field.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Tất cả"),
+    )
+    channel_in = forms.ChoiceField(label=gettext_lazy("Hình thức nộp"), required=False)
+    state = forms.ChoiceField(label=gettext_lazy("Trạng thái"), required=False)
+    assignee = forms.ModelChoiceField(
+        label=gettext_lazy("Cán bộ xử lý"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Tất cả"),
+    )
+    received_from = forms.DateField(
+        label=gettext_lazy("Tiếp nhận từ ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_to = forms.DateField(
+        label=gettext_lazy("Tiếp nhận đến ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, roles: OfficerRoles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["procedure"].queryset = Procedure.objects.filter(agencies__in=roles.all).distinct().order_by("name")
+        self.fields["field"].queryset = (
+            Field.objects.filter(procedures__agencies__in=roles.all).distinct().order_by("name")
+        )
+        self.fields["assignee"].queryset = _specialists(roles.all)
+        everything = ("", _("Tất cả"))
+        self.fields["channel_in"].choices = [everything, *Channel.choices]
+        self.fields["state"].choices = [everything, *[c for c in S.choices if c[0] != S.DRAFT]]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("received_from"), data.get("received_to")
+        if start and end and start > end:
+            self.add_error("received_to", _("Ngày kết thúc phải sau ngày bắt đầu."))
+        return data
+
+
+def _filter_queue(qs, data: dict):
+    if data.get("procedure"):
+        qs = qs.filter(procedure=data["procedure"])
+    if data.get("field"):
+        qs = qs.filter(procedure__field=data["field"])
+    if data.get("channel_in"):
+        qs = qs.filter(channel_in=data["channel_in"])
+    if data.get("state"):
+        qs = qs.filter(state=data["state"])
+    if data.get("assignee"):
+        qs = qs.filter(assignee=data["assignee"])
+    if data.get("received_from"):
+        qs = qs.filter(received_at__gte=_start_of(data["received_from"]))
+    if data.get("received_to"):
+        qs = qs.filter(received_at__lt=_start_of(data["received_to"] + dt.timedelta(days=1)))
+    text = (data.get("q") or "").strip()
+    if text:
+        # A CCCD matches only in full: partial numbers must not list other people's dossiers.
+        qs = qs.filter(Q(code__icontains=text) | Q(applicant_name__icontains=text) | Q(applicant_id_number=text))
+    return qs
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _queue_query(tab: str, filters: dict[str, str], after: str | None = None) -> str:
+    params = QueryDict(mutable=True)
+    params["tab"] = tab
+    for key in FILTER_KEYS:
+        if filters.get(key):
+            params[key] = filters[key]
+    if after:
+        params["after"] = after
+    return params.urlencode()
+
+
+def _tab_of(value: str | None) -> str:
+    return value if value in QUEUE_TABS else "new"
+
+
+@officer_required
 def queue(request):
-    return render(request, "base.html")
+    """An officer's work queue: one tab, filtered, nearest deadline first, 25 rows a page (keyset)."""
+    roles = OfficerRoles(request.user)
+    if request.method == "POST":
+        tab = _tab_of(request.POST.get("tab"))
+        if "clear" in request.POST:
+            request.session.pop(SEARCH_SESSION_KEY, None)
+            return redirect(f"{reverse('dossiers:officer_queue')}?{_queue_query(tab, {})}")
+        request.session[SEARCH_SESSION_KEY] = request.POST.get("q", "").strip()[:100]
+        filters = {key: request.POST.get(key, "").strip() for key in FILTER_KEYS}
+        return redirect(f"{reverse('dossiers:officer_queue')}?{_queue_query(tab, filters)}")
+
+    tab = _tab_of(request.GET.get("tab"))
+    data = request.GET.copy()
+    data["q"] = request.session.get(SEARCH_SESSION_KEY, "")
+    form = QueueFilterForm(data, roles=roles)
+    form.is_valid()  # invalid filters are shown with their errors and not applied
+    filters = {key: request.GET.get(key, "") for key in FILTER_KEYS if key in form.cleaned_data}
+    qs = _filter_queue(queue_for_officer(request.user, tab), form.cleaned_data)
+    after = request.GET.get("after") or None
+    try:
+        rows, next_cursor = apply_keyset(qs, after, PAGE_SIZE)
+    except ValueError:  # a cursor edited by hand: start again from the first page
+        after = None
+        rows, next_cursor = apply_keyset(qs, None, PAGE_SIZE)
+
+    now = timezone.now()
+    can_assign = bool(roles.leader | roles.reception)
+    items = [
+        {
+            "dossier": d,
+            "badge": _deadline_badge(d, now),
+            "selectable": can_assign and d.state == S.RECEIVED,
+        }
+        for d in rows
+    ]
+    context = {
+        "tabs": [
+            {
+                "key": key,
+                "label": label,
+                "count": queue_for_officer(request.user, key, now=now).count(),
+                "query": _queue_query(key, filters),
+            }
+            for key, label in QUEUE_TABS.items()
+        ],
+        "tab": tab,
+        "tab_label": QUEUE_TABS[tab],
+        "form": form,
+        "items": items,
+        "after": after,
+        "first_page_query": _queue_query(tab, filters) if after else "",
+        "next_page_query": _queue_query(tab, filters, next_cursor) if next_cursor else "",
+        "current_query": _queue_query(tab, filters, after),
+        "bulk_form": BulkAssignForm(roles=roles) if any(i["selectable"] for i in items) else None,
+        "searching": bool(data["q"]),
+        "is_reception": bool(roles.reception),
+    }
+    return render(request, "dossiers/officer/queue.html", context)
+
+
+class BulkAssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=gettext_lazy("Phân công cho chuyên viên"), queryset=User.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, roles: OfficerRoles, **kwargs):
+        super().__init__(*args, auto_id="id_bulk_%s", **kwargs)
+        self.fields["assignee"].queryset = _specialists(roles.leader | roles.reception)
+
+
+@officer_required
+@require_POST
+def bulk_assign(request):
+    """Assign each selected received dossier through dossier_assign; report every dossier's outcome."""
+    roles = OfficerRoles(request.user)
+    back = QueryDict(request.POST.get("back", ""))
+    back_url = (
+        f"{reverse('dossiers:officer_queue')}?"
+        f"{_queue_query(_tab_of(back.get('tab')), {k: back.get(k, '') for k in FILTER_KEYS}, back.get('after'))}"
+    )
+    form = BulkAssignForm(request.POST, roles=roles)
+    selected = []
+    for value in request.POST.getlist("dossiers")[:BULK_LIMIT]:
+        if value.isdigit() and int(value) not in selected:
+            selected.append(int(value))
+    if not form.is_valid():
+        messages.error(request, _("Vui lòng chọn chuyên viên được phân công."))
+        return redirect(back_url)
+    if not selected:
+        messages.error(request, _("Vui lòng chọn ít nhất một hồ sơ để phân công."))
+        return redirect(back_url)
+    assignee = form.cleaned_data["assignee"]
+    done = []
+    for pk in selected:
+        try:
+            dossier = dossier_get_for_officer(user=request.user, pk=pk)
+        except Http404:
+            messages.error(request, _("Hồ sơ #%(pk)s: không tìm thấy hồ sơ.") % {"pk": pk})
+            continue
+        label = dossier.code or f"#{dossier.pk}"
+        if dossier.state != S.RECEIVED:
+            messages.error(
+                request,
+                _("Hồ sơ %(code)s: chỉ phân công hàng loạt hồ sơ ở trạng thái \u201c%(state)s\u201d.")
+                % {"code": label, "state": S.RECEIVED.label},
+            )
+            continue
+        version = request.POST.get(f"version-{pk}", "")
+        try:
+            services.dossier_assign(
+                dossier=dossier,
+                actor=request.user,
+                assignee=assignee,
+                expected_version=int(version) if version.isdigit() else None,
+            )
+        except services.DossierError as exc:
+            messages.error(request, _("Hồ sơ %(code)s: %(message)s") % {"code": label, "message": exc.message})
+            continue
+        done.append(label)
+    if done:
+        messages.success(
+            request,
+            _("Đã phân công %(count)s hồ sơ cho %(name)s: %(codes)s.")
+            % {"count": len(done), "name": assignee.get_full_name(), "codes": ", ".join(done)},
+        )
+    return redirect(back_url)
+
+
+# --- actions on one dossier -------------------------------------------------------------------
+
+
+class _WithContext:
+    """Lets a form know the dossier and the officer it is rendered for."""
+
+    def __init__(self, *args, dossier: Dossier, user, **kwargs):
+        self.dossier, self.user = dossier, user
+        super().__init__(*args, **kwargs)
+
+
+class VersionForm(_WithContext, forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class NoteForm(VersionForm):
+    note = forms.CharField(
+        label=gettext_lazy("Ghi chú (không bắt buộc)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReasonActionForm(_WithContext, ReasonForm):
+    pass
+
+
+class SupplementActionForm(_WithContext, SupplementRequestForm):
+    pass
+
+
+class PaymentForm(VersionForm):
+    amount = forms.IntegerField(label=gettext_lazy("Số tiền đã nộp (đồng)"), min_value=0)
+    receipt_number = forms.CharField(label=gettext_lazy("Số biên lai"), max_length=50)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].initial = self.dossier.fee_total
+
+
+class AssignForm(NoteForm):
+    assignee = forms.ModelChoiceField(label=gettext_lazy("Chuyên viên xử lý"), queryset=User.objects.none())
+    field_order = ["version", "assignee", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        step = assignment_step(self.dossier)
+        self.fields["assignee"].queryset = (
+            _specialists(_covering_ids(step.agency)) if step is not None else User.objects.none()
+        )
+        if self.dossier.assignee_id:
+            self.fields["assignee"].initial = self.dossier.assignee_id
+
+
+class ConsultForm(VersionForm):
+    agency = forms.ModelChoiceField(label=gettext_lazy("Đơn vị được lấy ý kiến"), queryset=Agency.objects.none())
+    question = forms.CharField(
+        label=gettext_lazy("Nội dung cần lấy ý kiến"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    deadline = forms.DateTimeField(
+        label=gettext_lazy("Thời hạn trả lời"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = Agency.objects.exclude(pk=self.dossier.agency_id).order_by("path")
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data["deadline"]
+        if deadline <= timezone.now():
+            raise forms.ValidationError(_("Thời hạn trả lời phải sau thời điểm hiện tại."))
+        return deadline
+
+
+class ApprovalRequestForm(NoteForm):
+    result = forms.FileField(
+        label=gettext_lazy("Dự thảo kết quả giải quyết (PDF, JPG hoặc PNG)"),
+        required=False,
+        help_text=gettext_lazy("Bắt buộc nếu hồ sơ chưa có tệp kết quả."),
+    )
+    field_order = ["version", "result", "note"]
+
+
+class ApproveForm(NoteForm):
+    result = forms.FileField(
+        label=gettext_lazy("Thay tệp kết quả đã ký (không bắt buộc)"),
+        required=False,
+        help_text=gettext_lazy("Để trống nếu giữ tệp kết quả chuyên viên đã trình."),
+    )
+    field_order = ["version", "result", "note"]
+
+
+class ReturnResultForm(VersionForm):
+    channel = forms.ChoiceField(label=gettext_lazy("Hình thức trả kết quả"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = ResultChannel.choices
+        if not self.dossier.postal_address:
+            # Posting a result needs the applicant's address (database constraint).
+            choices = [c for c in choices if c[0] != ResultChannel.POSTAL]
+        self.fields["channel"].choices = choices
+        self.fields["channel"].initial = self.dossier.channel_out
+
+
+class ApologyForm(VersionForm):
+    new_due_at = forms.DateTimeField(
+        label=gettext_lazy("Ngày, giờ hẹn trả mới"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=gettext_lazy("Phải là ngày làm việc, sau ngày hẹn hiện tại. Chỉ được hẹn lại một lần."),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Lý do chậm trễ"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+def assignment_step(dossier: Dossier) -> DossierStep | None:
+    """The step dossier_assign gives to a specialist: the current one, else the first specialist step."""
+    step = dossier.current_step
+    if step is None or step.role == StepRole.RECEPTION:
+        step = (
+            dossier.steps.filter(completed_at__isnull=True, role=StepRole.SPECIALIST)
+            .select_related("agency")
+            .order_by("order", "id")
+            .first()
+        )
+    return step
+
+
+def _has_next_specialist_step(dossier: Dossier) -> bool:
+    step = dossier.current_step
+    if step is None:
+        return False
+    following = dossier.steps.filter(completed_at__isnull=True, order__gt=step.order).order_by("order", "id").first()
+    return following is not None and following.role == StepRole.SPECIALIST
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action on the dossier page: its form, the service call, and when it is offered.
+
+    `offered` only decides which forms the page shows; the service decides what is allowed.
+    """
+
+    name: str
+    label: str
+    button: str
+    form_class: type
+    run: Callable
+    offered: Callable
+    success: Callable
+    help: str = ""
+    multipart: bool = False
+    labels: tuple = ()
+
+
+def _step_agency_id(d: Dossier) -> int:
+    return d.current_step.agency_id if d.current_step_id else d.agency_id
+
+
+def _result_agency_id(d: Dossier) -> int:
+    return d.receiving_agency_id or d.agency_id
+
+
+def _assign_offered(d: Dossier, r: OfficerRoles) -> bool:
+    if d.state not in (S.RECEIVED, S.IN_PROCESSING):
+        return False
+    step = assignment_step(d)
+    return step is not None and step.agency_id in (r.leader | r.reception | r.specialist)
+
+
+def _received_message(d: Dossier) -> str:
+    if d.state == S.AWAITING_PAYMENT:
+        return _("Đã tiếp nhận hồ sơ %(code)s. Hồ sơ chờ nộp phí, lệ phí trước khi giải quyết.") % {"code": d.code}
+    return _("Đã tiếp nhận hồ sơ %(code)s. Ngày hẹn trả kết quả: %(due)s.") % {
+        "code": d.code,
+        "due": _local(d.current_due_at),
+    }
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    spec.name: spec
+    for spec in [
+        ActionSpec(
+            name=Action.RECEIVE,
+            label=gettext_lazy("Tiếp nhận"),
+            button=gettext_lazy("Tiếp nhận hồ sơ"),
+            help=gettext_lazy("Hồ sơ đầy đủ, đúng quy định: cấp mã hồ sơ, hẹn ngày trả và phát hành Mẫu 01."),
+            form_class=NoteForm,
+            run=lambda user, d, f: services.dossier_receive(
+                dossier=d, officer=user, note=f.cleaned_data["note"], expected_version=f.cleaned_data["version"]
+            ),
+            offered=lambda d, r: d.state == S.SUBMITTED and d.agency_id in r.reception,
+            success=_received_message,
+        ),
+        ActionSpec(
+            name=Action.REQUEST_SUPPLEMENT,
+            label=gettext_lazy("Yêu cầu bổ sung"),
+            button=gettext_lazy("Gửi yêu cầu bổ sung (Mẫu 02)"),
+            help=gettext_lazy("Ghi một lần, đầy đủ tất cả nội dung cần bổ sung."),
+            form_class=SupplementActionForm,
+            run=lambda user, d, f: services.dossier_request_supplement(
+                dossier=d,
+                officer=user,
+                items=f.item_list,
+                reason=f.cleaned_data["reason"],
+                expected_version=f.cleaned_data["version"],
+            ),
+            offered=lambda d, r: (
+                (d.state == S.SUBMITTED and d.agency_id in r.reception)
+                or (d.state == S.IN_PROCESSING and _step_agency_id(d) in (r.specialist | r.leader))
+            ),
+            success=lambda d: _("Đã gửi yêu cầu bổ sung hồ sơ."),
+        ),
+        ActionSpec(
+            name=Action.REFUSE,
+            label=gettext_lazy("Từ chối"),
+            button=gettext_lazy("Từ chối hồ sơ (Mẫu 03)"),
+            form_class=ReasonActionForm,
+            labels=(("reason", gettext_lazy("Lý do từ chối")),),
+            run=lambda user, d, f: services.dossier_refuse(
+                dossier=d, officer=user, reason=f.cleaned_data["reason"], expected_version=f.cleaned_data["version"]
+            ),
+            offered=lambda d, r: (
+                (d.state == S.SUBMITTED and d.agency_id in r.reception)
+                or (d.state in (S.IN_PROCESSING, S.AWAITING_APPROVAL) and d.agency_id in r.leader)
+            ),
+            success=lambda d: _("Đã từ chối hồ sơ và phát hành phiếu từ chối."),
+        ),
+        ActionSpec(
+            name=Action.RECORD_PAYMENT,
+            label=gettext_lazy("Ghi nhận nộp phí"),
+            button=gettext_lazy("Ghi nhận đã nộp phí, lệ phí"),
+            form_class=PaymentForm,
+            run=lambda user, d, f: services.dossier_record_payment(
+                dossier=d,
+                officer=user,
+                amount=f.cleaned_data["amount"],
+                receipt_number=f.cleaned_data["receipt_number"],
+                expected_version=f.cleaned_data["version"],
+            ),
+            offered=lambda d, r: d.state == S.AWAITING_PAYMENT and d.agency_id in r.reception,
+            success=lambda d: (
+                _("Đã ghi nhận nộp phí. Ngày hẹn trả kết quả: %(due)s.") % {"due": _local(d.current_due_at)}
+            ),
+        ),
+        ActionSpec(
+            name=Action.ASSIGN,
+            label=gettext_lazy("Phân công"),
+            button=gettext_lazy("Phân công xử lý"),
+            form_class=AssignForm,
+            run=lambda user, d, f: services.dossier_assign(
+                dossier=d,
+                actor=user,
+                assignee=f.cleaned_data["assignee"],
+                note=f.cleaned_data["note"],
+                expected_version=f.cleaned_data["version"],
+            ),
+            offered=_assign_offered,
+            success=lambda d: _("Đã phân công hồ sơ cho %(name)s.") % {"name": d.assignee.get_full_name()},
+        ),
+        ActionSpec(
+            name=Action.FORWARD,
+            label=gettext_lazy("Chuyển bước"),
+            button=gettext_lazy("Chuyển bước xử lý tiếp theo"),
+            form_class=NoteForm,
+            run=lambda user, d, f: services.dossier_forward(
+                dossier=d, officer=user, note=f.cleaned_data["note"], expected_version=f.cleaned_data["version"]
+            ),
+            offered=lambda d, r: (
+                d.state == S.IN_PROCESSING and _step_agency_id(d) in r.specialist and _has_next_specialist_step(d)
+            ),
+            success=lambda d: _("Đã chuyển hồ sơ sang bước tiếp theo."),
+        ),
+        ActionSpec(
+            name=Action.CONSULT,
+            label=gettext_lazy("Lấy ý kiến phối hợp"),
+            button=gettext_lazy("Gửi đề nghị lấy ý kiến"),
+            form_class=ConsultForm,
+            run=lambda user, d, f: services.dossier_consult(
+                dossier=d,
+                officer=user,
+                agency=f.cleaned_data["agency"],
+                question=f.cleaned_data["question"],
+                deadline=f.cleaned_data["deadline"],
+                expected_version=f.cleaned_data["version"],
+            ),
+            offered=lambda d, r: d.state == S.IN_PROCESSING and _step_agency_id(d) in r.specialist,
+            success=lambda d: _("Đã ghi nhận đề nghị lấy ý kiến phối hợp."),
+        ),
+        ActionSpec(
+            name=Action.SUBMIT_FOR_APPROVAL,
+            label=gettext_lazy("Trình phê duyệt"),
+            button=gettext_lazy("Trình lãnh đạo phê duyệt"),
+            form_class=ApprovalRequestForm,
+            multipart=True,
+            run=lambda user, d, f: services.dossier_submit_for_approval(
+                dossier=d,
+                officer=user,
+                result_upload=f.cleaned_data["result"] or None,
+                note=f.cleaned_data["note"],
+                expected_version=f.cleaned_data["version"],
+            ),
+            offered=lambda d, r: (
+                d.state == S.IN_PROCESSING
+                and d.current_step_id is not None
+                and d.current_step.agency_id in r.specialist
+            ),
+            success=lambda d: _("Đã trình lãnh đạo phê duyệt."),
+        ),
+        ActionSpec(
+            name=Action.SEND_BACK,
+            label=gettext_lazy("Trả lại"),
+            button=gettext_lazy("Trả lại chuyên viên"),
+            form_class=ReasonActionForm,
+            labels=(("reason", gettext_lazy("Lý do trả lại")),),
+            run=lambda user, d, f: services.dossier_send_back(
+                dossier=d, officer=user, reason=f.cleaned_data["reason"], expected_version=f.cleaned_data["version"]
+            ),
+            offered=lambda d, r: d.state == S.AWAITING_APPROVAL and _step_agency_id(d) in r.leader,
+            success=lambda d: _("Đã trả lại hồ sơ để xử lý lại."),
+        ),
+        ActionSpec(
+            name=Action.APPROVE,
+            label=gettext_lazy("Phê duyệt"),
+            button=gettext_lazy("Phê duyệt kết quả"),
+            form_class=ApproveForm,
+            multipart=True,
+            run=lambda user, d, f: services.dossier_approve(
+                dossier=d,
+                officer=user,
+                note=f.cleaned_data["note"],
+                result_upload=f.cleaned_data["result"] or None,
+                expected_version=f.cleaned_data["version"],
+            ),
+            offered=lambda d, r: d.state == S.AWAITING_APPROVAL and _step_agency_id(d) in r.leader,
+            success=lambda d: _("Đã phê duyệt kết quả giải quyết."),
+        ),
+        ActionSpec(
+            name=Action.RETURN_RESULT,
+            label=gettext_lazy("Trả kết quả"),
+            button=gettext_lazy("Xác nhận đã trả kết quả"),
+            form_class=ReturnResultForm,
+            run=lambda user, d, f: services.dossier_return_result(
+                dossier=d, actor=user, channel=f.cleaned_data["channel"], expected_version=f.cleaned_data["version"]
+            ),
+            offered=lambda d, r: d.state == S.RESULT_READY and _result_agency_id(d) in r.reception,
+            success=lambda d: _("Đã trả kết quả cho người nộp."),
+        ),
+        ActionSpec(
+            name=Action.APOLOGISE,
+            label=gettext_lazy("Xin lỗi và hẹn lại"),
+            button=gettext_lazy("Phát hành văn bản xin lỗi (Mẫu 04)"),
+            form_class=ApologyForm,
+            run=lambda user, d, f: services.dossier_apologise(
+                dossier=d,
+                officer=user,
+                new_due_at=f.cleaned_data["new_due_at"],
+                reason=f.cleaned_data["reason"],
+                expected_version=f.cleaned_data["version"],
+            ),
+            offered=lambda d, r: (
+                d.state in RUNNING_STATES
+                and not d.apologised
+                and d.current_due_at is not None
+                and d.agency_id in r.leader
+            ),
+            success=lambda d: _("Đã hẹn lại ngày trả kết quả: %(due)s.") % {"due": _local(d.current_due_at)},
+        ),
+        ActionSpec(
+            name=Action.STOP,
+            label=gettext_lazy("Dừng giải quyết"),
+            button=gettext_lazy("Dừng giải quyết hồ sơ (Mẫu 05)"),
+            help=gettext_lazy("Chỉ khi người nộp đề nghị dừng và chưa có kết quả."),
+            form_class=ReasonActionForm,
+            labels=(("reason", gettext_lazy("Nội dung đề nghị dừng của người nộp")),),
+            run=lambda user, d, f: services.dossier_stop(
+                dossier=d, officer=user, reason=f.cleaned_data["reason"], expected_version=f.cleaned_data["version"]
+            ),
+            offered=lambda d, r: (
+                d.state
+                in (S.RECEIVED, S.AWAITING_PAYMENT, S.IN_PROCESSING, S.AWAITING_APPROVAL, S.SUPPLEMENT_REQUESTED)
+                and _result_agency_id(d) in r.reception
+            ),
+            success=lambda d: _("Đã dừng giải quyết hồ sơ."),
+        ),
+    ]
+}
+
+
+def _action_form(spec: ActionSpec, dossier: Dossier, user, data=None, files=None, initial=None):
+    form = spec.form_class(
+        data,
+        files,
+        dossier=dossier,
+        user=user,
+        initial={"version": dossier.version, **(initial or {})},
+        auto_id=f"id_{spec.name}_%s",
+    )
+    for name, label in spec.labels:
+        form.fields[name].label = label
+    return form
+
+
+def _event_details(event) -> str:
+    data = event.data or {}
+    if event.action == Action.ASSIGN:
+        return _("Cán bộ xử lý: %(name)s") % {"name": data.get("assignee", "")}
+    if event.action == Action.FORWARD:
+        return _("Chuyển đến: %(step)s – %(agency)s") % {
+            "step": data.get("to_step", ""),
+            "agency": data.get("to_agency", ""),
+        }
+    if event.action == Action.CONSULT:
+        deadline = data.get("deadline")
+        return _("Đơn vị: %(agency)s; thời hạn trả lời: %(deadline)s") % {
+            "agency": data.get("agency", ""),
+            "deadline": _local(dt.datetime.fromisoformat(deadline)) if deadline else "",
+        }
+    if event.action == Action.RECORD_PAYMENT:
+        return _("Số tiền: %(amount)s đồng; biên lai số %(receipt)s") % {
+            "amount": f"{int(data.get('amount') or 0):,}".replace(",", "."),
+            "receipt": data.get("receipt_number", ""),
+        }
+    if event.action == Action.APOLOGISE and data.get("new_due_at"):
+        return _("Hẹn trả mới: %(due)s") % {"due": _local(dt.datetime.fromisoformat(data["new_due_at"]))}
+    if event.action == Action.REQUEST_SUPPLEMENT and data.get("items"):
+        return "; ".join(data["items"])
+    return ""
+
+
+def _state_label(value: str) -> str:
+    return str(S(value).label) if value in S.values else value
+
+
+def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form] | None = None) -> dict:
+    roles = OfficerRoles(request.user)
+    now = timezone.now()
+    actions = []
+    for spec in ACTIONS.values():
+        if not spec.offered(dossier, roles):
+            continue
+        form = failed[1] if failed and failed[0] == spec.name else _action_form(spec, dossier, request.user)
+        actions.append({"spec": spec, "form": form})
+
+    snapshot = dossier.snapshot
+    answers = [
+        {"label": spec.get("label", spec["code"]), "value": dossier.answers.get(spec["code"], "")}
+        for spec in sorted(snapshot.get("form_fields", []), key=lambda f: int(f.get("order") or 0))
+    ]
+    files = list(dossier.files.select_related("uploaded_by").order_by("created_at", "id"))
+    documents = []
+    for document in services.snapshot_documents(snapshot):
+        documents.append(
+            {
+                "name": document.get("name", ""),
+                "mandatory": document.get("is_mandatory"),
+                "files": [
+                    f
+                    for f in files
+                    if f.requirement_id == document["id"] and f.kind in (FileKind.SUBMITTED, FileKind.SUPPLEMENT)
+                ],
+            }
+        )
+    known = {document["id"] for document in services.snapshot_documents(snapshot)}
+    other_files = [
+        f
+        for f in files
+        if f.kind in (FileKind.SUBMITTED, FileKind.SUPPLEMENT, FileKind.ATTACHMENT) and f.requirement_id not in known
+    ]
+    events = [
+        {
+            "event": event,
+            "from_state": _state_label(event.from_state) if event.from_state else "",
+            "to_state": _state_label(event.to_state) if event.to_state else "",
+            "details": _event_details(event),
+            "attachments": list(event.attachments.all()),
+        }
+        for event in dossier.events.prefetch_related("attachments").order_by("created_at", "id")
+    ]
+    forms_issued = [f for f in files if f.kind == FileKind.FORM]
+    return {
+        "dossier": dossier,
+        "procedure_name": snapshot.get("name", dossier.procedure.name),
+        "badge": _deadline_badge(dossier, now),
+        "answers": answers,
+        "documents": documents,
+        "other_files": other_files,
+        "results": [f for f in files if f.kind == FileKind.RESULT],
+        "forms_issued": forms_issued,
+        "receipt": next((f for f in reversed(forms_issued) if f.form_number == FormNumber.RECEIPT), None),
+        "fees": list(dossier.fees.all()),
+        "timeline": dossier_timeline(dossier),
+        "timing_labels": Timing.LABELS,
+        "events": events,
+        "actions": actions,
+    }
+
+
+@officer_required
+def dossier_detail(request, pk: int):
+    """Everything about one dossier for its officers, and the actions their roles allow now."""
+    dossier = dossier_get_for_officer(user=request.user, pk=pk)
+    return render(request, "dossiers/officer/dossier.html", _dossier_context(request, dossier))
+
+
+@officer_required
+@require_POST
+def dossier_action(request, pk: int, action: str):
+    """Run one action through its service with the version the form carried; re-show the page on error."""
+    dossier = dossier_get_for_officer(user=request.user, pk=pk)
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("unknown action")
+    form = _action_form(spec, dossier, request.user, request.POST, request.FILES)
+    if not form.is_valid():
+        context = _dossier_context(request, dossier, failed=(spec.name, form))
+        return render(request, "dossiers/officer/dossier.html", context, status=400)
+    try:
+        updated = spec.run(request.user, dossier, form)
+    except services.DossierError as exc:
+        fresh = dossier_get_for_officer(user=request.user, pk=pk)
+        if isinstance(exc, services.ConflictError) or exc.field not in form.fields:
+            # Show the page as it is now; keep what the officer typed, with the current version.
+            typed = {name: request.POST.get(name) for name in form.fields if name != "version"}
+            form = _action_form(spec, fresh, request.user, initial=typed)
+        else:
+            form.add_error(exc.field, exc.message)
+        status = (
+            409
+            if isinstance(exc, services.ConflictError)
+            else 403
+            if isinstance(exc, services.NotAllowedError)
+            else 400
+        )
+        context = _dossier_context(request, fresh, failed=(spec.name, form))
+        context["action_error"] = exc.message
+        return render(request, "dossiers/officer/dossier.html", context, status=status)
+    messages.success(request, spec.success(updated))
+    return redirect("dossiers:officer_dossier", pk=updated.pk)
+
+
+# --- counter submission -----------------------------------------------------------------------
+
+
+class CounterStartForm(ApplicantForm):
+    procedure = forms.ModelChoiceField(label=gettext_lazy("Thủ tục"), queryset=Procedure.objects.none())
+    agency = forms.ModelChoiceField(label=gettext_lazy("Cơ quan giải quyết"), queryset=Agency.objects.none())
+    field_order = ["procedure", "agency"]
+
+    def __init__(self, *args, reception_ids: set[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["procedure"].queryset = (
+            Procedure.objects.published()
+            .filter(channel_counter=True, agencies__in=reception_ids)
+            .distinct()
+            .order_by("name")
+        )
+        self.fields["agency"].queryset = (
+            Agency.objects.filter(pk__in=reception_ids, procedures__is_published=True).distinct().order_by("path")
+        )
+
+    def clean(self):
+        data = super().clean()
+        procedure, agency = data.get("procedure"), data.get("agency")
+        if procedure and agency and not procedure.agencies.filter(pk=agency.pk).exists():
+            self.add_error("agency", _("Cơ quan đã chọn không giải quyết thủ tục này."))
+        return data
+
+
+@officer_required
+def counter_new(request):
+    """A reception officer starts a dossier for a walk-in applicant: procedure, agency, applicant."""
+    reception_ids = officer_agency_ids(request.user, (Role.RECEPTION,))
+    if not reception_ids:
+        return render(request, "dossiers/officer/forbidden.html", status=403)
+    form = CounterStartForm(request.POST or None, reception_ids=reception_ids)
+    if request.method == "POST" and form.is_valid():
+        applicant = {name: form.cleaned_data[name] for name in ApplicantForm.base_fields}
+        try:
+            dossier = services.dossier_create_at_counter(
+                procedure=form.cleaned_data["procedure"],
+                agency=form.cleaned_data["agency"],
+                officer=request.user,
+                applicant=applicant,
+            )
+        except services.DossierError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Đã tạo hồ sơ. Vui lòng nhập tờ khai và tải lên giấy tờ."))
+            return redirect("dossiers:officer_counter_edit", public_id=dossier.public_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "dossiers/officer/counter_new.html", {"form": form}, status=status)
+
+
+def _counter_dossier(request, public_id) -> Dossier:
+    """A counter dossier this officer entered (found as its submitter), else 404."""
+    return counter_dossier_get_for_officer(user=request.user, public_id=public_id)
+
+
+class CounterSubmitForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+@officer_required
+def counter_edit(request, public_id):
+    """Answers, scans and delivery of a counter draft, then submission (and reception at once)."""
+    dossier = _counter_dossier(request, public_id)
+    if dossier.state != S.DRAFT:
+        return redirect("dossiers:officer_dossier", pk=dossier.pk)
+    snapshot = dossier.snapshot
+    fields = snapshot.get("form_fields", [])
+    part = request.POST.get("part", "") if request.method == "POST" else ""
+    user = request.user
+
+    applicant_form = ApplicantForm(
+        request.POST if part == "applicant" else None,
+        initial={name: getattr(dossier, name) for name in ApplicantForm.base_fields},
+        auto_id="id_applicant_%s",
+    )
+    answers_form = AnswersForm(
+        request.POST if part == "answers" else None, fields=fields, initial=dossier.answers, auto_id="id_answers_%s"
+    )
+    delivery_form = DeliveryForm(
+        request.POST if part == "delivery" else None,
+        postal_allowed=dossier.procedure.channel_postal,
+        initial={"channel_out": dossier.channel_out, "postal_address": dossier.postal_address},
+        auto_id="id_delivery_%s",
+    )
+    upload_error = None
+    error = None
+    try:
+        if part == "applicant" and applicant_form.is_valid():
+            services.dossier_save_answers(dossier=dossier, user=user, answers={}, applicant=applicant_form.cleaned_data)
+            messages.success(request, _("Đã lưu thông tin người nộp."))
+            return redirect("dossiers:officer_counter_edit", public_id=public_id)
+        if part == "answers" and answers_form.is_valid():
+            services.dossier_save_answers(dossier=dossier, user=user, answers=answers_form.cleaned_answers)
+            messages.success(request, _("Đã lưu nội dung tờ khai."))
+            return redirect("dossiers:officer_counter_edit", public_id=public_id)
+        if part == "delivery" and delivery_form.is_valid():
+            services.dossier_set_delivery(dossier=dossier, user=user, **delivery_form.cleaned_data)
+            messages.success(request, _("Đã lưu hình thức nhận kết quả."))
+            return redirect("dossiers:officer_counter_edit", public_id=public_id)
+        if part == "upload":
+            upload_form = UploadForm(request.POST, request.FILES)
+            if upload_form.is_valid():
+                services.dossier_attach_file(
+                    dossier=dossier,
+                    user=user,
+                    requirement_id=upload_form.cleaned_data["requirement"],
+                    upload=upload_form.cleaned_data["file"],
+                )
+                messages.success(request, _("Đã tải lên tệp."))
+                return redirect("dossiers:officer_counter_edit", public_id=public_id)
+            upload_error = (upload_form.data.get("requirement"), _("Vui lòng chọn tệp để tải lên."))
+        if part == "remove":
+            file = (
+                dossier.files.filter(public_id=request.POST.get("file", "")).first()
+                if _is_uuid(request.POST.get("file", ""))
+                else None
+            )
+            if file is None:
+                raise Http404("file not found")
+            services.dossier_remove_file(dossier=dossier, user=user, file=file)
+            messages.success(request, _("Đã xóa tệp."))
+            return redirect("dossiers:officer_counter_edit", public_id=public_id)
+        if part == "submit":
+            submit_form = CounterSubmitForm(request.POST)
+            if submit_form.is_valid():
+                submitted = services.dossier_submit(
+                    dossier=dossier, user=user, expected_version=submit_form.cleaned_data["version"]
+                )
+                if "receive_now" not in request.POST:
+                    messages.success(request, _("Đã nộp hồ sơ. Hồ sơ chờ tiếp nhận."))
+                    return redirect("dossiers:officer_dossier", pk=submitted.pk)
+                try:
+                    received = services.dossier_receive(
+                        dossier=submitted, officer=user, expected_version=submitted.version
+                    )
+                except services.DossierError as exc:
+                    # The submission stands: the dossier waits in the new-dossiers tab.
+                    messages.error(request, _("Đã nộp hồ sơ nhưng chưa tiếp nhận được: %(m)s") % {"m": exc.message})
+                    return redirect("dossiers:officer_dossier", pk=submitted.pk)
+                messages.success(request, _received_message(received))
+                return redirect("dossiers:officer_dossier", pk=received.pk)
+            error = _("Biểu mẫu đã hết hạn, vui lòng tải lại trang.")
+    except services.DossierError as exc:
+        if part == "upload":
+            upload_error = (request.POST.get("requirement"), exc.message)
+        else:
+            error = exc.message
+        dossier = _counter_dossier(request, public_id)
+
+    files = list(dossier.files.filter(is_current=True).order_by("created_at", "id"))
+    documents = [
+        {
+            **document,
+            "files": [f for f in files if f.requirement_id == document["id"]],
+            "form": UploadForm(initial={"requirement": document["id"]}, auto_id=f"id_upload_{document['id']}_%s"),
+            "error": upload_error[1] if upload_error and upload_error[0] == str(document["id"]) else "",
+        }
+        for document in services.snapshot_documents(snapshot)
+    ]
+    context = {
+        "dossier": dossier,
+        "procedure_name": snapshot.get("name", dossier.procedure.name),
+        "applicant_form": applicant_form,
+        "answers_form": answers_form,
+        "delivery_form": delivery_form,
+        "documents": documents,
+        "missing": services.dossier_missing_items(dossier),
+        "error": error,
+        "upload_error": upload_error[1] if upload_error and not any(d["error"] for d in documents) else "",
+    }
+    failed = request.method == "POST"
+    return render(request, "dossiers/officer/counter_edit.html", context, status=400 if failed else 200)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --- register (Form 07) -----------------------------------------------------------------------
+
+REGISTER_MAX_DAYS = 366
+
+
+class RegisterForm(forms.Form):
+    agency = forms.ModelChoiceField(label=gettext_lazy("Cơ quan"), queryset=Agency.objects.none(), empty_label=None)
+    start = forms.DateField(label=gettext_lazy("Từ ngày"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=gettext_lazy("Đến ngày"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = (
+            Agency.objects.filter(memberships__user=user, memberships__role__in=STAFF_ROLES).distinct().order_by("path")
+        )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                self.add_error("end", _("Ngày kết thúc phải sau ngày bắt đầu."))
+            elif (end - start).days >= REGISTER_MAX_DAYS:
+                self.add_error("end", _("Mỗi lần in sổ tối đa %(days)s ngày.") % {"days": REGISTER_MAX_DAYS})
+        return data
+
+
+@officer_required
+def register(request):
+    """Form 07: the register of dossiers received by one of the officer's agencies over a period, as a PDF."""
+    today = timezone.localdate()
+    if "start" not in request.GET:
+        form = RegisterForm(user=request.user, initial={"start": today.replace(day=1), "end": today})
+        return render(request, "dossiers/officer/register.html", {"form": form})
+    form = RegisterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return render(request, "dossiers/officer/register.html", {"form": form}, status=400)
+    agency, start, end = (form.cleaned_data[k] for k in ("agency", "start", "end"))
+    subtree = list(agency.subtree().values_list("pk", flat=True))
+    dossiers = list(
+        dossiers_for_officer(request.user)
+        .filter(Q(agency_id__in=subtree) | Q(receiving_agency_id__in=subtree))
+        .filter(received_at__gte=_start_of(start), received_at__lt=_start_of(end + dt.timedelta(days=1)))
+        .select_related("procedure", "agency", "receiving_agency", "assignee")
+        .order_by("received_at", "id")
+    )
+    pdf = render_register(agency=agency, start=start, end=end, dossiers=dossiers)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="so-theo-doi-ho-so-{start:%Y%m%d}-{end:%Y%m%d}.pdf"'
+    return response
 
 
 urlpatterns = [
     path("can-bo/ho-so/", queue, name="officer_queue"),
+    path("can-bo/ho-so/phan-cong/", bulk_assign, name="officer_bulk_assign"),
+    path("can-bo/ho-so/<int:pk>/", dossier_detail, name="officer_dossier"),
+    path("can-bo/ho-so/<int:pk>/thao-tac/<slug:action>/", dossier_action, name="officer_dossier_action"),
+    path("can-bo/tiep-nhan-truc-tiep/", counter_new, name="officer_counter_new"),
+    path("can-bo/tiep-nhan-truc-tiep/<uuid:public_id>/", counter_edit, name="officer_counter_edit"),
+    path("can-bo/so-theo-doi/", register, name="officer_register"),
 ]
