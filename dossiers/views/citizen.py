@@ -471,7 +471,11 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     agencies = procedure.agencies.filter(is_active=True).order_by("path")
     form = AgencyForm(request.POST if "agency" in request.POST else None, agencies=agencies)
     only = agencies.first() if agencies.count() == 1 else None
-    if request.method == "POST":
+    drafts = selectors.dossiers_of_citizen(request.user).filter(procedure=procedure, state=S.DRAFT)
+    # From the procedure page a citizen who already has drafts is shown them first, so that a second
+    # click does not silently start another dossier; the start page's own button confirms.
+    confirmed = "confirm" in request.POST or not drafts.exists()
+    if request.method == "POST" and confirmed:
         agency = only if only is not None and "agency" not in request.POST else None
         if agency is None and form.is_bound and form.is_valid():
             agency = form.cleaned_data["agency"]
@@ -482,7 +486,6 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
                 messages.error(request, exc.message)
             else:
                 return redirect("dossiers:applicant", dossier.public_id)
-    drafts = selectors.dossiers_of_citizen(request.user).filter(procedure=procedure, state=S.DRAFT)
     return render(
         request,
         "dossiers/citizen/start.html",

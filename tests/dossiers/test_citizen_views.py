@@ -755,3 +755,23 @@ def test_help_text_from_the_catalogue_is_shown_as_text_not_html(citizen_client, 
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Ghi chú (không bắt buộc)" in page
+
+
+def test_a_second_click_on_submit_online_shows_the_existing_draft_instead_of_creating_another(client):
+    """From the procedure page, a citizen with a draft sees it first; only the start page's button creates more."""
+    from dossiers.models import Dossier
+    from tests.dossiers import builders
+
+    world = builders.make_world()
+    client.force_login(world.citizen)
+    url = f"/nop-ho-so/{world.procedure.national_code}/"
+    first = client.post(url)
+    assert first.status_code == 302
+    assert Dossier.objects.filter(owner=world.citizen).count() == 1
+    second = client.post(url)
+    assert second.status_code == 200
+    assert "Bạn có hồ sơ nháp của thủ tục này" in second.content.decode()
+    assert Dossier.objects.filter(owner=world.citizen).count() == 1
+    confirmed = client.post(url, {"confirm": "1"})
+    assert confirmed.status_code == 302
+    assert Dossier.objects.filter(owner=world.citizen).count() == 2

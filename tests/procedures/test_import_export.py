@@ -632,8 +632,13 @@ def test_a_conditional_fee_must_name_a_real_field_and_choice(condition_field, co
                     {"code": "khu_vuc", "label": "Khu vực", "kind": "choice", "choices": "Đô thị\nNông thôn"}
                 ],
                 "fees": [
-                    {"kind": "le_phi", "name": "Lệ phí", "amount": 75000, "condition_field": condition_field,
-                     "condition_value": condition_value}
+                    {
+                        "kind": "le_phi",
+                        "name": "Lệ phí",
+                        "amount": 75000,
+                        "condition_field": condition_field,
+                        "condition_value": condition_value,
+                    }
                 ],
             }
         ],
