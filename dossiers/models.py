@@ -12,6 +12,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -376,6 +378,13 @@ class DossierEvent(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+
+@receiver(m2m_changed, sender=DossierEvent.attachments.through)
+def _attachments_are_append_only(sender, instance, action, reverse, **kwargs):
+    """An audit event keeps the forms it issued: attachments may be added, never removed."""
+    if action in ("pre_remove", "pre_clear"):
         raise PermissionError("audit events are append-only")
 
 

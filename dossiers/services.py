@@ -83,7 +83,13 @@ class PermissionDeniedError(NotAllowedError):
 
 def _lock(dossier: Dossier | int, expected_version: int | None) -> Dossier:
     pk = dossier.pk if isinstance(dossier, Dossier) else dossier
-    locked = Dossier.objects.select_for_update().select_related("procedure_version", "procedure", "agency").get(pk=pk)
+    # of=("self",): lock the dossier row only, not the procedure and agency rows joined for reading,
+    # which every other dossier of the agency shares.
+    locked = (
+        Dossier.objects.select_for_update(of=("self",))
+        .select_related("procedure_version", "procedure", "agency")
+        .get(pk=pk)
+    )
     if expected_version is not None and locked.version != expected_version:
         raise ConflictError(
             _("Hồ sơ vừa được người khác cập nhật (trạng thái hiện tại: %(state)s). Vui lòng tải lại trang.")
@@ -441,6 +447,7 @@ def dossier_withdraw(*, dossier: Dossier, user, reason: str = "", expected_versi
         raise NotAllowedError(_("Hồ sơ đã được tiếp nhận: hãy đề nghị dừng giải quyết tại Bộ phận Một cửa."))
     before = _transition(dossier, "withdraw")
     dossier.closed_at = timezone.now()
+    _close_pause(dossier, dossier.closed_at)
     _save(dossier)
     _record(dossier, action=Action.WITHDRAW, actor=user, from_state=before, note=reason)
     return dossier
@@ -532,6 +539,7 @@ def dossier_rate(*, dossier: Dossier, user, scores: dict[str, int], comment: str
             rating = DossierRating.objects.create(dossier=dossier, scores=scores, comment=comment.strip()[:2000])
     except IntegrityError as exc:
         raise ConflictError(_("Hồ sơ này đã được đánh giá.")) from exc
+    _save(dossier)
     _record(dossier, action=Action.RATE, actor=user, from_state=dossier.state, data={"scores": scores})
     return rating
 
@@ -540,16 +548,20 @@ def dossier_rate(*, dossier: Dossier, user, scores: dict[str, int], comment: str
 
 
 def _next_code(dossier: Dossier, receiving: Agency, at: dt.datetime) -> str:
+    """The next code of the day, from a sequence row locked for the rest of the transaction.
+
+    The general format carries the receiving agency (Circular 01/2018 Art 19); the centralised
+    format of Circular 04/2025 carries the resolving agency, so its sequence is the resolving one's.
+    """
     day = timezone.localtime(at).date()
     rules = rule_set(dossier.rule_set)
-    sequence, _created = DossierCodeSequence.objects.select_for_update().get_or_create(agency=receiving, day=day)
+    system_code = dossier.procedure.centralised_system_code
+    code_agency = dossier.agency if (system_code and rules.centralised_format) else receiving
+    sequence, _created = DossierCodeSequence.objects.select_for_update().get_or_create(agency=code_agency, day=day)
     DossierCodeSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
     sequence.refresh_from_db(fields=["last"])
     return rules.format_code(
-        agency_identifier=receiving.identifier,
-        day=day,
-        sequence=sequence.last,
-        system_code=dossier.procedure.centralised_system_code,
+        agency_identifier=code_agency.identifier, day=day, sequence=sequence.last, system_code=system_code
     )
 
 
@@ -1084,6 +1096,9 @@ def dossier_stop(*, dossier: Dossier, officer, reason: str, expected_version: in
     """Stop processing at the applicant's request before a result exists (Decree 118/2025 Art 21; Form 05)."""
     dossier = _lock(dossier, expected_version)
     _require_role(officer, dossier, Role.RECEPTION, agency=dossier.receiving_agency or dossier.agency)
+    if dossier.state == S.SUPPLEMENT_REQUESTED and dossier.supplement_stage == SupplementStage.RECEPTION:
+        # Never received: the applicant withdraws it instead (there is nothing to stop).
+        raise NotAllowedError(_("Hồ sơ chưa được tiếp nhận: người nộp có thể rút hồ sơ thay vì đề nghị dừng."))
     if not reason.strip():
         raise DossierError(_("Vui lòng ghi nội dung đề nghị dừng của người nộp."), field="reason")
     now = timezone.now()
