@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import import_modules
+from celery.signals import import_modules, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -21,3 +21,9 @@ def _create_filesystem_broker_folders(sender=None, **kwargs) -> None:
             folder = app.conf.broker_transport_options.get(key)
             if folder:
                 Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+@worker_ready.connect
+def _first_heartbeat(sender=None, **kwargs) -> None:
+    """Beat's first heartbeat comes after a full interval; one at start-up shows the worker at once."""
+    sender.app.send_task("portal.tasks.record_heartbeat", args=["beat"])
