@@ -49,7 +49,7 @@ def check_upload(upload, *, allowed_types: str, max_bytes: int) -> CheckedUpload
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
         raise DossierError(
-            _("Tệp \u201c%(name)s\u201d quá lớn (%(size)s MB); tối đa %(max)s MB.")
+            _("Tệp “%(name)s” quá lớn (%(size)s MB); tối đa %(max)s MB.")
             % {"name": upload.name, "size": _megabytes(size), "max": _megabytes(max_bytes)},
             field="file",
         )
@@ -57,7 +57,7 @@ def check_upload(upload, *, allowed_types: str, max_bytes: int) -> CheckedUpload
     if len(data) > max_bytes:
         raise DossierError(_("Tệp quá lớn; tối đa %(max)s MB.") % {"max": _megabytes(max_bytes)}, field="file")
     if not data:
-        raise DossierError(_("Tệp \u201c%(name)s\u201d rỗng.") % {"name": upload.name}, field="file")
+        raise DossierError(_("Tệp “%(name)s” rỗng.") % {"name": upload.name}, field="file")
     kind = filetype.guess(data)
     mime = kind.mime if kind else None
     if mime == "application/pdf" and not data.startswith(b"%PDF-"):
@@ -66,7 +66,7 @@ def check_upload(upload, *, allowed_types: str, max_bytes: int) -> CheckedUpload
     if extension not in allowed:
         raise DossierError(
             _(
-                "Tệp \u201c%(name)s\u201d không phải định dạng được chấp nhận (%(types)s), dù tên tệp có thể "
+                "Tệp “%(name)s” không phải định dạng được chấp nhận (%(types)s), dù tên tệp có thể "
                 "cho thấy như vậy. Vui lòng chọn tệp khác."
             )
             % {"name": upload.name, "types": ", ".join(t.upper() for t in allowed)},

@@ -287,7 +287,7 @@ def _import_one(item: dict[str, Any], agencies: dict[str, Agency], where: str, e
         elif field.kind == "choice" and str(fee.condition_value).strip() not in field.choice_list:
             errors.append(
                 f"{where}, {_('phí')} {i}: "
-                + _("giá trị \u201c%(value)s\u201d không có trong các lựa chọn của trường %(code)s.")
+                + _("giá trị “%(value)s” không có trong các lựa chọn của trường %(code)s.")
                 % {"value": fee.condition_value, "code": fee.condition_field}
             )
     # Values that failed validation are left as given ("2,5"): they are already reported, not summed.

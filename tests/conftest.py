@@ -12,3 +12,12 @@ def admin_user(db):
     from tests.factories import UserFactory
 
     return UserFactory(username="quantri", is_staff=True, is_superuser=True, full_name="Quản trị hệ thống")
+
+
+@pytest.fixture(autouse=True)
+def _vietnamese_after_each_test():
+    """A test that asks for English must not leave English active for the next one."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

@@ -61,7 +61,7 @@ class ViIntegerField(serializers.IntegerField):
 class ViChoiceField(serializers.ChoiceField):
     default_error_messages = {
         **_COMMON,
-        "invalid_choice": gettext_lazy("\u201c{input}\u201d không phải là một lựa chọn hợp lệ."),
+        "invalid_choice": gettext_lazy("“{input}” không phải là một lựa chọn hợp lệ."),
     }
 
 
@@ -70,7 +70,7 @@ class ViDateTimeField(serializers.DateTimeField):
         **_COMMON,
         "invalid": gettext_lazy("Ngày giờ không đúng định dạng; dùng dạng ISO 8601, ví dụ 2026-03-16T16:00:00+07:00."),
         "date": gettext_lazy("Cần cả ngày và giờ, không chỉ ngày."),
-        "make_aware": gettext_lazy("Thời điểm không hợp lệ theo múi giờ \u201c{timezone}\u201d."),
+        "make_aware": gettext_lazy("Thời điểm không hợp lệ theo múi giờ “{timezone}”."),
         "overflow": gettext_lazy("Thời điểm nằm ngoài phạm vi cho phép."),
     }
 
@@ -89,7 +89,7 @@ class ViFileField(serializers.FileField):
 class ViDictField(serializers.DictField):
     default_error_messages = {
         **_COMMON,
-        "not_a_dict": gettext_lazy("Cần một đối tượng JSON, nhận được kiểu \u201c{input_type}\u201d."),
+        "not_a_dict": gettext_lazy("Cần một đối tượng JSON, nhận được kiểu “{input_type}”."),
         "empty": gettext_lazy("Không được để trống."),
     }
 
@@ -97,7 +97,7 @@ class ViDictField(serializers.DictField):
 class ViListField(serializers.ListField):
     default_error_messages = {
         **_COMMON,
-        "not_a_list": gettext_lazy("Cần một danh sách, nhận được kiểu \u201c{input_type}\u201d."),
+        "not_a_list": gettext_lazy("Cần một danh sách, nhận được kiểu “{input_type}”."),
         "empty": gettext_lazy("Danh sách không được để trống."),
         "min_length": gettext_lazy("Danh sách cần ít nhất {min_length} mục."),
         "max_length": gettext_lazy("Danh sách có tối đa {max_length} mục."),
@@ -107,7 +107,7 @@ class ViListField(serializers.ListField):
 class ViPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {
         **_COMMON,
-        "does_not_exist": gettext_lazy("Không tìm thấy đối tượng có mã \u201c{pk_value}\u201d."),
+        "does_not_exist": gettext_lazy("Không tìm thấy đối tượng có mã “{pk_value}”."),
         "incorrect_type": gettext_lazy("Sai kiểu dữ liệu: cần một mã số, nhận được {data_type}."),
     }
 
@@ -115,7 +115,7 @@ class ViPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 class ViSlugField(serializers.SlugRelatedField):
     default_error_messages = {
         **_COMMON,
-        "does_not_exist": gettext_lazy("Không tìm thấy \u201c{value}\u201d."),
+        "does_not_exist": gettext_lazy("Không tìm thấy “{value}”."),
         "invalid": gettext_lazy("Giá trị không hợp lệ."),
     }
 

@@ -275,7 +275,7 @@ def _upload_form(document: dict, data=None, files=None) -> UploadForm:
     allowed = _allowed_types(document)
     form = UploadForm(data, files, initial={"requirement": document["id"]}, auto_id=f"id_doc{document['id']}_%s")
     field = form.fields["file"]
-    field.label = _("Chọn tệp cho \u201c%(name)s\u201d") % {"name": document["name"]}
+    field.label = _("Chọn tệp cho “%(name)s”") % {"name": document["name"]}
     field.help_text = _(
         "Định dạng %(types)s, tối đa %(max)s MB mỗi tệp. Có thể tải lên nhiều tệp, mỗi lần một tệp."
     ) % {"types": ", ".join(t.upper() for t in allowed), "max": int(document.get("max_size_mb") or 10)}
@@ -602,8 +602,7 @@ def upload(request: HttpRequest, public_id) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Đã tải lên \u201c%(file)s\u201d cho %(name)s.")
-                % {"file": stored.original_name, "name": document["name"]},
+                _("Đã tải lên “%(file)s” cho %(name)s.") % {"file": stored.original_name, "name": document["name"]},
             )
             return _back_to_documents(dossier, document["id"])
     if dossier.state == S.SUPPLEMENT_REQUESTED:
@@ -634,7 +633,7 @@ def reuse(request: HttpRequest, public_id) -> HttpResponse:
     except services.DossierError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Đã dùng lại \u201c%(file)s\u201d.") % {"file": source.original_name})
+        messages.success(request, _("Đã dùng lại “%(file)s”.") % {"file": source.original_name})
     return _back_to_documents(dossier, requirement_id)
 
 
@@ -650,7 +649,7 @@ def remove_file(request: HttpRequest, public_id, file_id) -> HttpResponse:
     except services.DossierError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Đã xóa tệp \u201c%(file)s\u201d.") % {"file": file.original_name})
+        messages.success(request, _("Đã xóa tệp “%(file)s”.") % {"file": file.original_name})
     return _back_to_documents(dossier, file.requirement_id)
 
 

@@ -342,7 +342,7 @@ def bulk_assign(request):
         if dossier.state != S.RECEIVED:
             messages.error(
                 request,
-                _("Hồ sơ %(code)s: chỉ phân công hàng loạt hồ sơ ở trạng thái \u201c%(state)s\u201d.")
+                _("Hồ sơ %(code)s: chỉ phân công hàng loạt hồ sơ ở trạng thái “%(state)s”.")
                 % {"code": label, "state": S.RECEIVED.label},
             )
             continue

@@ -32,7 +32,7 @@ def test_registration_errors_fit_a_360px_screen(phone_page, live_server):
 
 
 def test_sandbox_login_works_without_javascript(browser, live_server):
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740}, locale="vi-VN")
     page = context.new_page()
     try:
         page.goto(f"{live_server.url}/accounts/login/")
