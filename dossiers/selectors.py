@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -140,6 +140,8 @@ class TimelineRow:
     due_at: dt.datetime | None
     completed_at: dt.datetime | None
     timing: str
+    # One of a parallel group (liên thông): several agencies work on the dossier at the same time.
+    is_parallel: bool = False
 
 
 def dossier_timeline(dossier: Dossier) -> list[TimelineRow]:
@@ -159,6 +161,7 @@ def dossier_timeline(dossier: Dossier) -> list[TimelineRow]:
                 due_at=step.due_at,
                 completed_at=step.completed_at,
                 timing=step.timing,
+                is_parallel=step.is_parallel,
             )
         )
     return rows
@@ -188,20 +191,45 @@ def queue_for_officer(user, tab: str, *, now: dt.datetime | None = None) -> Quer
     base = Dossier.objects.exclude(state=S.DRAFT).select_related("procedure", "agency", "assignee")
     running = [S.RECEIVED, S.IN_PROCESSING, S.AWAITING_APPROVAL]
 
+    def open_step(**filters) -> Q:
+        # A started, unfinished step (e.g. any agency's step of a parallel group) of a dossier still
+        # being handled. EXISTS, not a join: one row per dossier, no DISTINCT, same number of queries.
+        steps = DossierStep.objects.filter(
+            dossier_id=OuterRef("pk"), started_at__isnull=False, completed_at__isnull=True, **filters
+        )
+        return Q(Exists(steps)) & ~Q(state__in=FINAL_STATES)
+
     def held_by(ids: set[int]) -> Q:
-        # The resolving agency, the unit that received it, or the agency of its current step
-        # (a department or another agency in an inter-agency procedure).
-        return Q(agency_id__in=ids) | Q(receiving_agency_id__in=ids) | Q(current_step__agency_id__in=ids)
+        # The resolving agency, the unit that received it, the agency of its current step (a department
+        # or another agency in an inter-agency procedure), or of any step open now (a parallel group).
+        return (
+            Q(agency_id__in=ids)
+            | Q(receiving_agency_id__in=ids)
+            | Q(current_step__agency_id__in=ids)
+            | (open_step(agency_id__in=ids) if ids else Q(pk__in=[]))
+        )
 
     if tab == "new":
+        processing_ids = ids_specialist | ids_leader
         qs = base.filter(
             Q(state=S.SUBMITTED, agency_id__in=ids_reception)
-            | Q(state=S.RECEIVED, agency_id__in=ids_specialist | ids_leader)
-            | Q(state=S.IN_PROCESSING, assignee__isnull=True, current_step__agency_id__in=ids_specialist | ids_leader)
+            | Q(state=S.RECEIVED, agency_id__in=processing_ids)
+            | Q(state=S.IN_PROCESSING, assignee__isnull=True, current_step__agency_id__in=processing_ids)
+            | (
+                Q(state=S.IN_PROCESSING)
+                & open_step(is_parallel=True, assignee__isnull=True, agency_id__in=processing_ids)
+                if processing_ids
+                else Q(pk__in=[])
+            )
             | Q(state=S.AWAITING_PAYMENT, agency_id__in=ids_reception)
         )
     elif tab == "mine":
-        qs = base.filter(assignee=user, state__in=running)
+        # Assigned the dossier's current step (not yet done), or one step of a parallel group.
+        qs = base.filter(
+            (Q(assignee=user) & Q(current_step__completed_at__isnull=True))
+            | open_step(is_parallel=True, assignee=user),
+            state__in=running,
+        )
     elif tab == "due_soon":
         qs = base.filter(
             held_by(ids_all), state__in=running, current_due_at__gte=now, current_due_at__lt=now + dt.timedelta(days=2)

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -511,10 +512,11 @@ def _restart_clock(dossier: Dossier, at: dt.datetime) -> None:
     dossier.original_due_at = due
     dossier.current_due_at = due
     step = dossier.current_step
-    if step is not None and step.completed_at is None:
-        step.started_at = at
-        step.due_at = _due(at, step.duration_days)
-        step.save(update_fields=["started_at", "due_at"])
+    for member in _group(step) if step is not None else []:
+        if member.completed_at is None:
+            member.started_at = at
+            member.due_at = _due(at, member.duration_days)
+            member.save(update_fields=["started_at", "due_at"])
 
 
 def _cutoff(dossier: Dossier) -> dt.time:
@@ -584,25 +586,55 @@ def _create_steps(dossier: Dossier) -> None:
         {"order": 2, "name": _("Thẩm định, giải quyết"), "role": StepRole.SPECIALIST, "duration_days": "1"},
         {"order": 3, "name": _("Phê duyệt kết quả"), "role": StepRole.LEADER, "duration_days": "0.5"},
     ]
-    for index, step in enumerate(sorted(steps, key=lambda s: int(s.get("order") or 0)), start=1):
-        DossierStep.objects.create(
-            dossier=dossier,
-            order=index,
-            name=step["name"],
-            role=step["role"],
-            agency=agencies.get(step.get("agency") or "", dossier.agency),
-            duration_days=Decimal(step["duration_days"]),
-        )
+    # Specialist steps sharing one `order` in the snapshot form a parallel group (liên thông of an
+    # electronic dossier, domain.md §1.3 rows 3c/3d): they keep one DossierStep.order and are marked
+    # is_parallel. Any other steps are numbered 1..n in snapshot order, as before.
+    index = 0
+    ordered = sorted(steps, key=lambda s: int(s.get("order") or 0))  # stable: snapshot order within a group
+    for _order, members in groupby(ordered, key=lambda s: int(s.get("order") or 0)):
+        members = list(members)
+        parallel = len(members) > 1 and all(m["role"] == StepRole.SPECIALIST for m in members)
+        if parallel:
+            index += 1
+        for step in members:
+            if not parallel:
+                index += 1
+            DossierStep.objects.create(
+                dossier=dossier,
+                order=index,
+                name=step["name"],
+                role=step["role"],
+                agency=agencies.get(step.get("agency") or "", dossier.agency),
+                duration_days=Decimal(step["duration_days"]),
+                is_parallel=parallel,
+            )
+
+
+def _group(step: DossierStep) -> list[DossierStep]:
+    """The steps running together with `step`, the lead agency's first; just [step] for a sequential one."""
+    if not step.is_parallel:
+        return [step]
+    members = DossierStep.objects.filter(dossier_id=step.dossier_id, order=step.order, is_parallel=True)
+    return [step if member.pk == step.pk else member for member in members.select_related("agency").order_by("id")]
 
 
 def _start_step(dossier: Dossier, step: DossierStep | None, at: dt.datetime, assignee=None) -> None:
-    dossier.current_step = step
+    """Start `step` (given to `assignee`, if any); for a parallel group, start all its steps at once.
+
+    While a parallel group runs, dossier.current_step is the group's first step: the lead agency's
+    (the first of the group in the procedure snapshot). The other agencies' steps are found through
+    DossierStep rows (started, not completed); each is assigned and completed on its own.
+    """
     if step is None:
+        dossier.current_step = None
         return
-    step.started_at = at
-    step.due_at = _due(at, step.duration_days)
-    step.assignee = assignee
-    step.save(update_fields=["started_at", "due_at", "assignee"])
+    members = _group(step)
+    dossier.current_step = members[0]
+    for member in members:
+        member.started_at = at
+        member.due_at = _due(at, member.duration_days)
+        member.assignee = assignee if member.pk == step.pk else None
+        member.save(update_fields=["started_at", "due_at", "assignee"])
 
 
 def _complete_step(step: DossierStep | None, at: dt.datetime, user) -> None:
@@ -620,7 +652,17 @@ def _next_step(dossier: Dossier, after: DossierStep | None, role: str | None = N
         steps = steps.filter(order__gt=after.order)
     if role:
         steps = steps.filter(role=role)
-    return steps.order_by("order").first()
+    return steps.order_by("order", "id").first()
+
+
+def _own_step(dossier: Dossier, step: DossierStep | None) -> DossierStep | None:
+    """`step` read again under the dossier lock, if it belongs to the dossier; else the current step."""
+    if step is None:
+        return dossier.current_step
+    fresh = dossier.steps.select_related("agency").filter(pk=step.pk).first()
+    if fresh is None:
+        raise NotAllowedError(_("Bước xử lý không thuộc hồ sơ này."))
+    return fresh
 
 
 @transaction.atomic
@@ -791,18 +833,35 @@ def dossier_refuse(*, dossier: Dossier, officer, reason: str, expected_version: 
 
 @transaction.atomic
 def dossier_assign(
-    *, dossier: Dossier, actor, assignee, expected_version: int | None = None, note: str = ""
+    *,
+    dossier: Dossier,
+    actor,
+    assignee,
+    expected_version: int | None = None,
+    note: str = "",
+    step: DossierStep | None = None,
 ) -> Dossier:
-    """Give the dossier's current processing step to a specialist (assignment or reassignment)."""
+    """Give the dossier's current processing step to a specialist (assignment or reassignment).
+
+    `step`: one started, unfinished step of the dossier, e.g. another agency's step of a parallel
+    group; by default the current step (or the first specialist step, when processing begins).
+    """
     dossier = _lock(dossier, expected_version)
     if dossier.state not in (S.RECEIVED, S.IN_PROCESSING):
         raise NotAllowedError(
             _("Không thể phân công khi hồ sơ đang ở trạng thái \u201c%(state)s\u201d.")
             % {"state": dossier.get_state_display()}
         )
-    step = dossier.current_step
-    if step is None or step.role == StepRole.RECEPTION:
-        step = _next_step(dossier, None, StepRole.SPECIALIST)
+    if step is not None:
+        step = _own_step(dossier, step)
+        if step.role != StepRole.SPECIALIST or step.started_at is None or step.completed_at is not None:
+            raise NotAllowedError(_("Chỉ phân công được bước xử lý chuyên môn đang thực hiện."))
+    else:
+        step = dossier.current_step
+        if step is None or step.role == StepRole.RECEPTION:
+            step = _next_step(dossier, None, StepRole.SPECIALIST)
+        elif step.completed_at is not None:
+            raise NotAllowedError(_("Bước xử lý này đã hoàn thành; hãy chọn bước cần phân công."))
     if step is None:
         raise NotAllowedError(_("Quy trình của thủ tục không có bước xử lý chuyên môn."))
     if actor.pk != assignee.pk:
@@ -813,12 +872,14 @@ def dossier_assign(
         )
     now = timezone.now()
     before = _transition(dossier, "assign")
-    if dossier.current_step_id != step.pk:
+    if step.started_at is None:
         _start_step(dossier, step, now, assignee)
     else:
         step.assignee = assignee
         step.save(update_fields=["assignee"])
-    dossier.assignee = assignee
+    if dossier.current_step_id == step.pk:
+        # dossier.assignee follows the current step (the lead agency's, in a parallel group).
+        dossier.assignee = assignee
     _save(dossier)
     _record(
         dossier,
@@ -833,31 +894,56 @@ def dossier_assign(
 
 
 @transaction.atomic
-def dossier_forward(*, dossier: Dossier, officer, note: str = "", expected_version: int | None = None) -> Dossier:
-    """Finish this specialist step and hand the dossier to the next one (another department or agency)."""
+def dossier_forward(
+    *,
+    dossier: Dossier,
+    officer,
+    note: str = "",
+    expected_version: int | None = None,
+    step: DossierStep | None = None,
+) -> Dossier:
+    """Finish this specialist step and hand the dossier to the next one (another department or agency).
+
+    `step` (default: the current step) may be another agency's step of a parallel group: only that
+    step completes. The next step starts when the last step of the group completes. When the group is
+    followed by the leader's approval, the lead agency's step completes with dossier_submit_for_approval
+    instead, once the other agencies are done.
+    """
     dossier = _lock(dossier, expected_version)
-    step = dossier.current_step
+    step = _own_step(dossier, step)
     if step is None:
         raise NotAllowedError(_("Hồ sơ chưa được phân công xử lý."))
     _require_role(officer, dossier, Role.SPECIALIST, agency=step.agency)
+    if step.role != StepRole.SPECIALIST or step.started_at is None or step.completed_at is not None:
+        raise NotAllowedError(_("Bước xử lý này không còn đang thực hiện."))
+    group = _group(step)
+    remaining = [member for member in group if member.pk != step.pk and member.completed_at is None]
     following = _next_step(dossier, step)
-    if following is None or following.role != StepRole.SPECIALIST:
+    if (following is None or following.role != StepRole.SPECIALIST) and (step.pk == group[0].pk or not remaining):
         raise NotAllowedError(_("Không còn bước xử lý chuyên môn tiếp theo: hãy trình phê duyệt."))
     now = timezone.now()
     before = _transition(dossier, "forward")
     _complete_step(step, now, officer)
+    if remaining:
+        # Other agencies of the parallel group are still at work: the dossier waits for them.
+        _save(dossier)
+        _record(
+            dossier,
+            action=Action.FORWARD,
+            actor=officer,
+            from_state=before,
+            note=note,
+            agency=step.agency,
+            data={"from_step": step.name, "parallel_remaining": len(remaining)},
+        )
+        return dossier
     _start_step(dossier, following, now)
     dossier.assignee = None
     _save(dossier)
-    _record(
-        dossier,
-        action=Action.FORWARD,
-        actor=officer,
-        from_state=before,
-        note=note,
-        agency=step.agency,
-        data={"from_step": step.name, "to_step": following.name, "to_agency": str(following.agency)},
-    )
+    data = {"from_step": step.name, "to_step": following.name, "to_agency": str(following.agency)}
+    if step.is_parallel:
+        data["parallel_remaining"] = 0
+    _record(dossier, action=Action.FORWARD, actor=officer, from_state=before, note=note, agency=step.agency, data=data)
     return dossier
 
 
@@ -902,6 +988,12 @@ def dossier_submit_for_approval(
     if step is None:
         raise NotAllowedError(_("Hồ sơ chưa được phân công xử lý."))
     _require_role(officer, dossier, Role.SPECIALIST, agency=step.agency)
+    waiting = [member for member in _group(step) if member.pk != step.pk and member.completed_at is None]
+    if waiting:
+        raise NotAllowedError(
+            _("Còn cơ quan phối hợp chưa hoàn thành phần việc: %(agencies)s.")
+            % {"agencies": ", ".join(f"{member.agency.name} ({member.name})" for member in waiting)}
+        )
     now = timezone.now()
     before = _transition(dossier, "submit_for_approval")
     files = []
@@ -954,6 +1046,9 @@ def dossier_send_back(*, dossier: Dossier, officer, reason: str, expected_versio
     last_specialist = (
         dossier.steps.filter(role=StepRole.SPECIALIST, completed_at__isnull=False).order_by("-order", "-id").first()
     )
+    if last_specialist is not None and last_specialist.is_parallel:
+        # A parallel group: the lead agency's step reopens (it proposed the result).
+        last_specialist = _group(last_specialist)[0]
     if leader_step is not None:
         leader_step.started_at = None
         leader_step.due_at = None
