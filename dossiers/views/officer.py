@@ -529,6 +529,28 @@ def _step_agency_id(d: Dossier) -> int:
     return d.current_step.agency_id if d.current_step_id else d.agency_id
 
 
+def _own_parallel_step(d: Dossier, agency_ids: set[int]) -> DossierStep | None:
+    """An open part of a parallel (liên thông) group that one of these agencies must do, other than the lead's."""
+    if d.state != S.IN_PROCESSING:
+        return None
+    return (
+        d.steps.filter(is_parallel=True, started_at__isnull=False, completed_at__isnull=True, agency_id__in=agency_ids)
+        .exclude(pk=d.current_step_id)
+        .select_related("agency")
+        .order_by("order", "id")
+        .first()
+    )
+
+
+def _complete_part(user, d: Dossier, f) -> Dossier:
+    step = _own_parallel_step(d, officer_agency_ids(user, (Role.SPECIALIST,)))
+    if step is None:
+        raise services.NotAllowedError(_("Đơn vị của bạn không có phần việc phối hợp đang mở trong hồ sơ này."))
+    return services.dossier_forward(
+        dossier=d, officer=user, step=step, note=f.cleaned_data["note"], expected_version=f.cleaned_data["version"]
+    )
+
+
 def _result_agency_id(d: Dossier) -> int:
     return d.receiving_agency_id or d.agency_id
 
@@ -642,6 +664,19 @@ ACTIONS: dict[str, ActionSpec] = {
                 d.state == S.IN_PROCESSING and _step_agency_id(d) in r.specialist and _has_next_specialist_step(d)
             ),
             success=lambda d: _("Đã chuyển hồ sơ sang bước tiếp theo."),
+        ),
+        ActionSpec(
+            name="complete_part",
+            label=gettext_lazy("Hoàn thành phần việc phối hợp"),
+            button=gettext_lazy("Hoàn thành phần việc của đơn vị"),
+            help=gettext_lazy(
+                "Hồ sơ liên thông được gửi song song đến các cơ quan phối hợp: mỗi cơ quan hoàn thành phần việc "
+                "của mình; cơ quan chủ trì trình phê duyệt khi tất cả đã xong."
+            ),
+            form_class=NoteForm,
+            run=_complete_part,
+            offered=lambda d, r: _own_parallel_step(d, r.specialist) is not None,
+            success=lambda d: _("Đã hoàn thành phần việc phối hợp của đơn vị."),
         ),
         ActionSpec(
             name=Action.CONSULT,
