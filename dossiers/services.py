@@ -582,9 +582,10 @@ def _create_steps(dossier: Dossier) -> None:
         )
     }
     steps = dossier.snapshot.get("steps") or [
-        {"order": 1, "name": _("Tiếp nhận hồ sơ"), "role": StepRole.RECEPTION, "duration_days": "0.5"},
-        {"order": 2, "name": _("Thẩm định, giải quyết"), "role": StepRole.SPECIALIST, "duration_days": "1"},
-        {"order": 3, "name": _("Phê duyệt kết quả"), "role": StepRole.LEADER, "duration_days": "0.5"},
+        # Stored on the record, so in Vietnamese whatever language the officer's screen uses.
+        {"order": 1, "name": "Tiếp nhận hồ sơ", "role": StepRole.RECEPTION, "duration_days": "0.5"},
+        {"order": 2, "name": "Thẩm định, giải quyết", "role": StepRole.SPECIALIST, "duration_days": "1"},
+        {"order": 3, "name": "Phê duyệt kết quả", "role": StepRole.LEADER, "duration_days": "0.5"},
     ]
     # Specialist steps sharing one `order` in the snapshot form a parallel group (liên thông of an
     # electronic dossier, domain.md §1.3 rows 3c/3d): they keep one DossierStep.order and are marked
@@ -784,7 +785,8 @@ def dossier_request_supplement(
         stage == SupplementStage.APPRAISAL and dossier.received_at and now > _due(dossier.received_at, 3)
     )
     dossier.supplement_stage = stage
-    dossier.supplement_note = "\n".join(items) + "\n" + _("Lý do: ") + reason.strip()
+    # Printed on Form 02, an official document: Vietnamese whatever the officer's screen language.
+    dossier.supplement_note = "\n".join(items) + "\nLý do: " + reason.strip()
     DossierPause.objects.create(dossier=dossier, reason=PauseReason.SUPPLEMENT, started_at=now)
     _save(dossier)
     form = _issue_form(dossier, FormNumber.SUPPLEMENT, officer, items=items, reason=reason.strip())
