@@ -106,7 +106,7 @@ def _transition(dossier: Dossier, name: str) -> str:
         getattr(dossier, name)()
     except TransitionNotAllowed as exc:
         raise NotAllowedError(
-            _("Không thể thực hiện thao tác này khi hồ sơ đang ở trạng thái \u201c%(state)s\u201d.")
+            _("Không thể thực hiện thao tác này khi hồ sơ đang ở trạng thái “%(state)s”.")
             % {"state": dossier.get_state_display()}
         ) from exc
     return before
@@ -851,8 +851,7 @@ def dossier_assign(
     dossier = _lock(dossier, expected_version)
     if dossier.state not in (S.RECEIVED, S.IN_PROCESSING):
         raise NotAllowedError(
-            _("Không thể phân công khi hồ sơ đang ở trạng thái \u201c%(state)s\u201d.")
-            % {"state": dossier.get_state_display()}
+            _("Không thể phân công khi hồ sơ đang ở trạng thái “%(state)s”.") % {"state": dossier.get_state_display()}
         )
     if step is not None:
         step = _own_step(dossier, step)
