@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from portal.accounts.constants import Role
 
@@ -170,14 +171,14 @@ def dossier_timeline(dossier: Dossier) -> list[TimelineRow]:
 # --- queues -----------------------------------------------------------------------------------
 
 QUEUE_TABS = {
-    "new": "Hồ sơ mới",
-    "mine": "Hồ sơ của tôi",
-    "due_soon": "Sắp đến hạn",
-    "overdue": "Quá hạn",
-    "supplement": "Chờ bổ sung",
-    "approval": "Chờ phê duyệt",
-    "result": "Chờ trả kết quả",
-    "all": "Tất cả",
+    "new": gettext_lazy("Hồ sơ mới"),
+    "mine": gettext_lazy("Hồ sơ của tôi"),
+    "due_soon": gettext_lazy("Sắp đến hạn"),
+    "overdue": gettext_lazy("Quá hạn"),
+    "supplement": gettext_lazy("Chờ bổ sung"),
+    "approval": gettext_lazy("Chờ phê duyệt"),
+    "result": gettext_lazy("Chờ trả kết quả"),
+    "all": gettext_lazy("Tất cả"),
 }
 
 

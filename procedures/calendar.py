@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from .constants import CalendarDayKind
 
@@ -36,7 +37,8 @@ class Timing:
     ON_TIME = "on_time"
     LATE = "late"
 
-    LABELS = {EARLY: "Trước hạn", ON_TIME: "Đúng hạn", LATE: "Quá hạn"}
+    # Lazy: pages show them in the reader's language; the official forms render under Vietnamese.
+    LABELS = {EARLY: gettext_lazy("Trước hạn"), ON_TIME: gettext_lazy("Đúng hạn"), LATE: gettext_lazy("Quá hạn")}
 
 
 def _parse_hhmm(value: str) -> dt.time:
