@@ -22,3 +22,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["NAME"] = ":memory:"
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 STATIC_ROOT = None  # no collected files in tests; whitenoise serves from the finders
+# pytest-django runs with DEBUG off, which would stop whitenoise from finding app static files.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
