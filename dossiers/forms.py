@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -214,15 +213,3 @@ class RatingForm(forms.Form):
     @property
     def scores(self) -> dict[str, int]:
         return {key: self.cleaned_data[f"score_{key}"] for key in RATING_CRITERIA}
-
-
-def parse_decimal(value) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, TypeError):
-        return None
-
-
-def raise_first(errors: list[str]) -> None:
-    if errors:
-        raise ValidationError(errors)

@@ -283,7 +283,3 @@ def _parse_cursor(after: str) -> tuple[dt.datetime | None, int] | None:
     if due is not None and timezone.is_naive(due):
         return None
     return due, pk
-
-
-def is_final(dossier: Dossier) -> bool:
-    return dossier.state in FINAL_STATES

@@ -16,7 +16,6 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -1234,7 +1233,3 @@ def dossier_create_at_counter(*, procedure: Procedure, agency: Agency, officer, 
         channel_in=Channel.COUNTER,
         applicant=applicant,
     )
-
-
-def validation_error_messages(exc: ValidationError) -> list[str]:
-    return list(exc.messages)
