@@ -57,7 +57,9 @@ def _wait_for(predicate, timeout: float, what: str):
 
 
 def _stop(process: subprocess.Popen) -> str:
-    os.killpg(process.pid, signal.SIGTERM)
+    # Only the main process: it shuts its children down warmly. Signalling the whole group would
+    # kill a worker's pool process in the middle of a task and print a (harmless) traceback.
+    os.kill(process.pid, signal.SIGTERM)
     try:
         out, _ = process.communicate(timeout=20)
     except subprocess.TimeoutExpired:
