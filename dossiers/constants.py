@@ -94,6 +94,7 @@ class Action(models.TextChoices):
     SUPPLEMENT = "supplement", _("Bổ sung hồ sơ")
     REFUSE = "refuse", _("Từ chối")
     RECORD_PAYMENT = "record_payment", _("Ghi nhận nộp phí")
+    REFUND = "refund", _("Hoàn trả phí, lệ phí")
     ASSIGN = "assign", _("Phân công xử lý")
     FORWARD = "forward", _("Chuyển bước xử lý")
     CONSULT = "consult", _("Lấy ý kiến phối hợp")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from procedures.constants import ExemptionGroup
 from procedures.models import Agency, ProcedureVersion
 
 from .constants import (
@@ -133,6 +134,12 @@ class Dossier(FSMModelMixin, models.Model):
     fee_total = models.BigIntegerField(_("tổng phí, lệ phí"), default=0)
     fee_paid_at = models.DateTimeField(_("nộp phí lúc"), null=True, blank=True)
     is_fully_online = models.BooleanField(_("xử lý trực tuyến toàn trình"), default=False)
+    # The fee quote frozen at submission (procedures.fees.FeeQuote.as_dict): base, discounts,
+    # exemption, total and legal bases as the applicant saw them. Policies changed later never touch it.
+    fee_breakdown = models.JSONField(_("chi tiết phí, lệ phí"), default=dict, blank=True)
+    fee_exemption_group = models.CharField(
+        _("đối tượng miễn, giảm phí"), max_length=20, choices=ExemptionGroup.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("hồ sơ")
@@ -296,12 +303,26 @@ class DossierFee(models.Model):
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="fees")
     kind = models.CharField(_("loại"), max_length=10)
     name = models.CharField(_("nội dung"), max_length=255)
+    # What is due for the line after discounts and exemption.
     amount = models.BigIntegerField(_("số tiền (đồng)"))
+    unit_amount = models.BigIntegerField(_("đơn giá (đồng)"), default=0)
+    quantity = models.PositiveIntegerField(_("số lượng"), default=1)
+    base_amount = models.BigIntegerField(_("mức thu (đồng)"), default=0)
+    discount_amount = models.BigIntegerField(_("được giảm (đồng)"), default=0)
+    exemption_amount = models.BigIntegerField(_("được miễn (đồng)"), default=0)
+    legal_basis = models.TextField(_("căn cứ"), blank=True)
+    refundable = models.BooleanField(_("được hoàn trả"), default=False)
 
     class Meta:
         verbose_name = _("phí, lệ phí của hồ sơ")
         verbose_name_plural = _("phí, lệ phí của hồ sơ")
-        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="dossierfee_amount_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="dossierfee_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(amount__lte=models.F("base_amount")) | Q(base_amount=0),
+                name="dossierfee_amount_within_base",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}: {self.amount:,} đ"

@@ -408,16 +408,87 @@ def dossier_missing_items(dossier: Dossier) -> list[str]:
     return problems
 
 
+def dossier_fee_quote(dossier: Dossier, *, exemption_group: str | None = None):
+    """The fee breakdown the dossier would get now (procedures.fees), for its channel and answers."""
+    from procedures.fees import fee_quote
+
+    return fee_quote(
+        snapshot=dossier.snapshot,
+        procedure=dossier.procedure,
+        agency=dossier.agency,
+        channel=dossier.channel_in,
+        answers=dossier.answers,
+        exemption_group=dossier.fee_exemption_group if exemption_group is None else exemption_group,
+    )
+
+
 def _freeze_fees(dossier: Dossier) -> None:
+    """Freeze the quote on the dossier: its lines as DossierFee rows and the breakdown as JSON."""
+    quote = dossier_fee_quote(dossier)
     dossier.fees.all().delete()
-    total = 0
-    for fee in dossier.snapshot.get("fees", []):
-        condition = fee.get("condition_field")
-        if condition and str(dossier.answers.get(condition, "")).strip() != str(fee.get("condition_value")).strip():
-            continue
-        DossierFee.objects.create(dossier=dossier, kind=fee["kind"], name=fee["name"], amount=int(fee["amount"]))
-        total += int(fee["amount"])
-    dossier.fee_total = total
+    DossierFee.objects.bulk_create(
+        [
+            DossierFee(
+                dossier=dossier,
+                kind=line.kind,
+                name=line.name,
+                amount=line.total,
+                unit_amount=line.unit_amount,
+                quantity=line.quantity,
+                base_amount=line.base,
+                discount_amount=line.discount,
+                exemption_amount=line.exemption,
+                legal_basis="; ".join(
+                    b
+                    for b in [line.legal_basis, *(d["legal_basis"] for d in line.discounts), line.exemption_basis]
+                    if b
+                ),
+                refundable=line.refundable,
+            )
+            for line in quote.lines
+        ]
+    )
+    dossier.fee_total = quote.total
+    dossier.fee_breakdown = quote.as_dict()
+
+
+def _payment_timing(dossier: Dossier) -> str:
+    from procedures.fees import payment_timing
+
+    timing = payment_timing(dossier.snapshot)
+    if not timing and dossier.procedure.fee_before_processing:
+        timing = "before_processing"
+    return timing
+
+
+@transaction.atomic
+def dossier_freeze_fees(*, dossier: Dossier, user, exemption_group: str | None = None) -> Dossier:
+    """Freeze the fee quote on a draft about to be paid (procedures paid at submission).
+
+    The owner only; the draft stays editable, and submission keeps this quote once it is paid.
+    """
+    dossier = _lock(dossier, None)
+    _editable(dossier, user)
+    if exemption_group is not None:
+        dossier.fee_exemption_group = exemption_group
+    if dossier.fee_paid_at is None:
+        _freeze_fees(dossier)
+    _save(dossier)
+    return dossier
+
+
+@transaction.atomic
+def dossier_set_exemption(*, dossier: Dossier, user, group: str) -> Dossier:
+    """The applicant claims (or stops claiming) an exemption group; the officer checks the proof."""
+    from procedures.constants import ExemptionGroup
+
+    dossier = _lock(dossier, None)
+    _editable(dossier, user)
+    if group and group not in ExemptionGroup.values:
+        raise DossierError(_("Đối tượng miễn, giảm không hợp lệ."), field="exemption_group")
+    dossier.fee_exemption_group = group
+    _save(dossier)
+    return dossier
 
 
 @transaction.atomic
@@ -428,8 +499,17 @@ def dossier_submit(*, dossier: Dossier, user, expected_version: int | None = Non
     problems = dossier_missing_items(dossier)
     if problems:
         raise DossierError("; ".join(problems))
+    if dossier.fee_paid_at is None:
+        # Paid at submission: the quote frozen when the payment started is the one paid.
+        _freeze_fees(dossier)
+    if (
+        _payment_timing(dossier) == "at_submission"
+        and dossier.channel_in == Channel.ONLINE
+        and dossier.fee_total > 0
+        and dossier.fee_paid_at is None
+    ):
+        raise NotAllowedError(_("Vui lòng thanh toán phí, lệ phí trước khi nộp hồ sơ."))
     before = _transition(dossier, "submit")
-    _freeze_fees(dossier)
     dossier.submitted_at = timezone.now()
     dossier.summary = dossier.summary or dossier.procedure.name
     _save(dossier)
@@ -688,7 +768,7 @@ def dossier_receive(*, dossier: Dossier, officer, expected_version: int | None =
     _start_step(dossier, reception, now, officer)
     _complete_step(reception, now, officer)
     dossier.current_step = None
-    awaiting_fee = dossier.procedure.fee_before_processing and dossier.fee_total > 0 and not dossier.fee_paid_at
+    awaiting_fee = _payment_timing(dossier) == "before_processing" and dossier.fee_total > 0 and not dossier.fee_paid_at
     if awaiting_fee:
         _transition(dossier, "wait_for_payment")
         DossierPause.objects.create(dossier=dossier, reason=PauseReason.PAYMENT, started_at=now)
@@ -724,10 +804,10 @@ def _start_clock(dossier: Dossier, at: dt.datetime) -> None:
 def dossier_record_payment(
     *, dossier: Dossier, officer, amount: int, receipt_number: str, expected_version: int | None = None
 ) -> Dossier:
-    """Record a fee paid at the counter (online payment comes with the payments app).
+    """Record a fee paid at the counter while the dossier waits for payment.
 
-    Hook for online payment: payments.services calls this same function with the gateway's
-    confirmation once it is verified.
+    payments.services.payment_record_counter calls this (the counter payment is also a Payment row);
+    online payments arrive through dossier_mark_fee_paid.
     """
     dossier = _lock(dossier, expected_version)
     _require_role(officer, dossier, Role.RECEPTION)
@@ -741,20 +821,65 @@ def dossier_record_payment(
         )
     if not receipt_number.strip():
         raise DossierError(_("Vui lòng nhập số biên lai."), field="receipt_number")
+    _fee_paid(dossier, officer, amount=int(amount), reference=receipt_number.strip(), channel="counter")
+    return dossier
+
+
+def _fee_paid(dossier: Dossier, actor, *, amount: int, reference: str, channel: str) -> None:
+    """The fee is paid: a dossier waiting for payment starts its clock (Form 01); any other just records it."""
     now = timezone.now()
-    before = _transition(dossier, "payment_received")
-    _close_pause(dossier, now)
+    before = dossier.state
+    files = []
     dossier.fee_paid_at = now
-    _start_clock(dossier, now)
-    _save(dossier)
-    receipt = _issue_form(dossier, FormNumber.RECEIPT, officer)
+    if dossier.state == S.AWAITING_PAYMENT:
+        _transition(dossier, "payment_received")
+        _close_pause(dossier, now)
+        _start_clock(dossier, now)
+        _save(dossier)
+        files = [_issue_form(dossier, FormNumber.RECEIPT, actor)]
+    else:
+        _save(dossier)
     _record(
         dossier,
         action=Action.RECORD_PAYMENT,
-        actor=officer,
+        actor=actor,
         from_state=before,
-        attachments=[receipt],
-        data={"amount": int(amount), "receipt_number": receipt_number.strip(), "channel": "counter"},
+        attachments=files,
+        data={"amount": amount, "receipt_number": reference, "channel": channel},
+    )
+
+
+@transaction.atomic
+def dossier_mark_fee_paid(*, dossier: Dossier, amount: int, reference: str, channel: str, actor=None) -> Dossier:
+    """The fee of the dossier was paid (called by payments.services once a payment is confirmed).
+
+    Idempotent: a dossier already paid is returned unchanged. A draft of a procedure paid at
+    submission is submitted by its owner's payment; a dossier waiting for payment starts its clock.
+    The caller has verified the payment (gateway checksum and amount, or the counter officer).
+    """
+    dossier = _lock(dossier, None)
+    if dossier.fee_paid_at is not None:
+        return dossier
+    if int(amount) != dossier.fee_total:
+        raise DossierError(_("Số tiền đã thanh toán không khớp với tổng phí, lệ phí của hồ sơ."), field="amount")
+    _fee_paid(dossier, actor, amount=int(amount), reference=reference, channel=channel)
+    if dossier.state == S.DRAFT and not dossier_missing_items(dossier):
+        owner = dossier.submitted_by or dossier.owner
+        dossier_submit(dossier=dossier, user=owner)
+    return dossier
+
+
+@transaction.atomic
+def dossier_record_refund(*, dossier: Dossier, amount: int, reference: str, actor=None, reason: str = "") -> Dossier:
+    """A fee refund went through: recorded in the dossier's audit trail (its state does not change)."""
+    dossier = _lock(dossier, None)
+    _record(
+        dossier,
+        action=Action.REFUND,
+        actor=actor,
+        from_state=dossier.state,
+        note=reason,
+        data={"amount": int(amount), "reference": reference},
     )
     return dossier
 
@@ -1119,10 +1244,17 @@ def dossier_return_result(
         _require_role(actor, dossier, Role.RECEPTION, agency=dossier.receiving_agency or dossier.agency)
     if channel == ResultChannel.POSTAL and not dossier.postal_address:
         raise DossierError(_("Hồ sơ chưa có địa chỉ nhận kết quả qua bưu chính."), field="channel")
+    if _payment_timing(dossier) == "at_result" and dossier.fee_total > 0 and dossier.fee_paid_at is None:
+        raise NotAllowedError(_("Người nộp cần nộp phí, lệ phí trước khi nhận kết quả."))
     before = _transition(dossier, "return_result")
     now = timezone.now()
     dossier.returned_at = dossier.closed_at = now
     dossier.channel_out = channel
+    # Decision 766 counts a dossier as fully online when submitted, paid and returned online.
+    paid_online = (
+        dossier.fee_total == 0 or dossier.events.filter(action=Action.RECORD_PAYMENT, data__channel="online").exists()
+    )
+    dossier.is_fully_online = dossier.channel_in == Channel.ONLINE and channel == ResultChannel.DOWNLOAD and paid_online
     _save(dossier)
     _record(dossier, action=Action.RETURN_RESULT, actor=actor, from_state=before, data={"channel": channel})
     _side_effect(dossier, "notify", event="returned")

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -232,6 +233,13 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": float(env("HEARTBEAT_SECONDS", "60"))},
     # Re-publishes side effects whose message was lost (broker down at commit time).
     "sweep-side-effects": {"task": "dossiers.sweep_side_effects", "schedule": 300.0},
+    # Settles payments whose IPN never came (a lost notification must not leave a payer unpaid).
+    "reconcile-payments": {"task": "payments.reconcile_pending", "schedule": 300.0},
+    # Yesterday's report per agency, with the gateway's own figures beside ours (01:30 local time).
+    "daily-payment-report": {
+        "task": "payments.build_daily_reports",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 CELERY_TASK_ALWAYS_EAGER = False
 
@@ -246,6 +254,21 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Cổng dịch vụ công <no-rep
 SMS_PROVIDER = env("SMS_PROVIDER", "sandbox")
 SMS_API_URL = env("SMS_API_URL", "")
 SMS_API_KEY = env("SMS_API_KEY", "")
+
+# Payment gateways (payments/providers/). "sandbox" is a VNPay-like gateway inside the portal for the
+# demo and tests; production names "vnpay" and sets its merchant credentials (no default secret).
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "sandbox" if DEBUG else "vnpay")
+VNPAY_TMN_CODE = env("VNPAY_TMN_CODE", "")
+VNPAY_HASH_SECRET = env("VNPAY_HASH_SECRET", "")
+VNPAY_URL = env("VNPAY_URL", "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html")
+VNPAY_API_URL = env("VNPAY_API_URL", "https://sandbox.vnpayment.vn/merchant_webapi/api/transaction")
+# The sandbox's own credentials: it runs inside the portal, so they protect nothing real.
+SANDBOX_TMN_CODE = "SANDBOX1"
+SANDBOX_HASH_SECRET = env("SANDBOX_HASH_SECRET", "SANDBOXSECRET0123456789ABCDEFGHIJ")
+SANDBOX_IPN_DELAY_SECONDS = int(env("SANDBOX_IPN_DELAY_SECONDS", "20"))
+# A payment left at the gateway this long expires; reconciliation queries those pending longer.
+PAYMENT_EXPIRE_MINUTES = int(env("PAYMENT_EXPIRE_MINUTES", "15"))
+PAYMENT_RECONCILE_AFTER_MINUTES = int(env("PAYMENT_RECONCILE_AFTER_MINUTES", "10"))
 
 # Identity provider for the VNeID-style OpenID Connect login. The "sandbox" lets anyone log in as
 # any demo identity, so it is the default only in development; production must name its provider.

@@ -16,9 +16,11 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("procedures/", include("procedures.urls")),
     path("", include("dossiers.urls")),
+    path("", include("payments.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("procedures.api.urls")),
     path("api/", include("dossiers.api.urls")),
+    path("api/", include("payments.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -16,6 +16,8 @@ from portal.admin_scope import AgencyScopedAdminMixin, InlineScopedMixin, admini
 from .models import (
     Agency,
     CalendarDay,
+    DiscountPolicy,
+    FeeExemption,
     FeeItem,
     Field,
     FormField,
@@ -91,9 +93,38 @@ class FormFieldInline(InlineScopedMixin, admin.StackedInline):
     ]
 
 
-class FeeItemInline(InlineScopedMixin, admin.TabularInline):
+class FeeItemForm(forms.ModelForm):
+    """Unit and range fall back to their defaults when left empty (one line per dossier)."""
+
+    class Meta:
+        model = FeeItem
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("unit", "quantity_from"):
+            self.fields[name].required = False
+
+    def clean_unit(self):
+        return self.cleaned_data.get("unit") or FeeItem._meta.get_field("unit").default
+
+    def clean_quantity_from(self):
+        return self.cleaned_data.get("quantity_from") or 1
+
+
+class FeeItemInline(InlineScopedMixin, admin.StackedInline):
     model = FeeItem
+    form = FeeItemForm
     extra = 0
+    fields = [
+        ("kind", "name"),
+        ("amount", "amount_counter", "amount_online", "amount_postal"),
+        ("unit", "quantity_field", "quantity_from", "quantity_to", "max_amount"),
+        ("condition_field", "condition_value"),
+        ("effective_from", "effective_to"),
+        "legal_basis",
+        ("refundable", "note"),
+    ]
 
 
 class ProcessingStepFormSet(BaseInlineFormSet):
@@ -143,6 +174,7 @@ class ProcedureAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
                     "channel_counter",
                     "channel_postal",
                     "fee_before_processing",
+                    "payment_timing",
                     "centralised_system_code",
                 ]
             },
@@ -242,3 +274,27 @@ class CalendarDayAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
     date_hierarchy = "date"
+
+
+@admin.register(DiscountPolicy)
+class DiscountPolicyAdmin(admin.ModelAdmin):
+    """Reductions administrators set for a period, with their legal basis (e.g. a council resolution)."""
+
+    list_display = ["name", "kind", "value", "channel", "procedure", "field", "agency", "valid_from", "valid_to"]
+    list_filter = ["is_active", "channel", "kind", "combination"]
+    search_fields = ["name", "legal_basis"]
+    autocomplete_fields = ["procedure", "field", "agency"]
+    fieldsets = [
+        (None, {"fields": ["name", "legal_basis", "is_active"]}),
+        (_("Mức giảm"), {"fields": [("kind", "value"), ("combination", "order")]}),
+        (_("Phạm vi"), {"fields": ["channel", "fee_kind", "procedure", "field", "agency"]}),
+        (_("Hiệu lực"), {"fields": [("valid_from", "valid_to")]}),
+    ]
+
+
+@admin.register(FeeExemption)
+class FeeExemptionAdmin(admin.ModelAdmin):
+    list_display = ["group", "percent", "procedure", "field", "proof_required", "is_active"]
+    list_filter = ["group", "is_active"]
+    search_fields = ["proof_required", "legal_basis"]
+    autocomplete_fields = ["procedure", "field"]

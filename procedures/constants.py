@@ -61,3 +61,54 @@ DOCUMENT_TYPES = {
     "jpg": "image/jpeg",
     "png": "image/png",
 }
+
+
+class FeeChannel(models.TextChoices):
+    """The channel a fee rate depends on (domain.md §6: counter and online rates often differ)."""
+
+    COUNTER = "counter", _("Trực tiếp")
+    ONLINE = "online", _("Trực tuyến")
+    POSTAL = "postal", _("Bưu chính công ích")
+
+
+class FeeUnit(models.TextChoices):
+    DOSSIER = "dossier", _("Mỗi hồ sơ")
+    PAGE = "page", _("Mỗi trang")
+    COPY = "copy", _("Mỗi bản")
+
+
+class DiscountKind(models.TextChoices):
+    PERCENT = "percent", _("Theo tỷ lệ phần trăm")
+    FIXED = "fixed", _("Số tiền cố định")
+
+
+class DiscountCombination(models.TextChoices):
+    """How a policy combines with the others that apply to the same fee line."""
+
+    # Among these, only the one most favourable to the citizen applies.
+    BEST = "best", _("Chỉ áp dụng mức có lợi nhất cho người dân")
+    # Applied after the best one, in their stated order, each on what remains to pay.
+    STACKED = "stacked", _("Cộng dồn theo thứ tự")
+
+
+class ExemptionGroup(models.TextChoices):
+    """Law on Fees and Charges 2015 Art 10 and the civil-status law Art 11 (domain.md §6)."""
+
+    CHILD = "child", _("Trẻ em")
+    POOR_HOUSEHOLD = "poor_household", _("Người thuộc hộ nghèo")
+    ELDERLY = "elderly", _("Người cao tuổi")
+    DISABLED = "disabled", _("Người khuyết tật")
+    MERIT = "merit", _("Người có công với cách mạng")
+    ETHNIC_MINORITY = "ethnic_minority", _("Đồng bào dân tộc thiểu số ở xã đặc biệt khó khăn")
+    OTHER = "other", _("Đối tượng đặc biệt khác")
+
+
+class PaymentTiming(models.TextChoices):
+    """When the fee of a procedure is paid."""
+
+    # Online dossiers pay before they reach the reception queue.
+    AT_SUBMISSION = "at_submission", _("Khi nộp hồ sơ")
+    # The dossier waits in "Chờ nộp phí, lệ phí" after reception; its clock starts when paid.
+    BEFORE_PROCESSING = "before_processing", _("Sau khi tiếp nhận, trước khi giải quyết")
+    # The result is handed over only once the fee is paid.
+    AT_RESULT = "at_result", _("Khi nhận kết quả")

@@ -21,8 +21,14 @@ from .constants import (
     AgencyKind,
     ApplicantType,
     CalendarDayKind,
+    DiscountCombination,
+    DiscountKind,
+    ExemptionGroup,
+    FeeChannel,
     FeeKind,
+    FeeUnit,
     FieldKind,
+    PaymentTiming,
     ServiceLevel,
     StepRole,
 )
@@ -201,6 +207,13 @@ class Procedure(TimeStampedModel):
         default=False,
         help_text=_("Hồ sơ chờ thanh toán phí, lệ phí trước khi chuyển xử lý."),
     )
+    payment_timing = models.CharField(
+        _("thời điểm nộp phí, lệ phí"),
+        max_length=20,
+        choices=PaymentTiming.choices,
+        blank=True,
+        help_text=_("Để trống: theo ô “nộp phí trước khi giải quyết”; không bắt buộc nộp vào thời điểm nào."),
+    )
     centralised_system_code = models.CharField(
         _("mã hệ thống tập trung (AA)"),
         max_length=2,
@@ -376,13 +389,40 @@ class FormField(models.Model):
 
 
 class FeeItem(models.Model):
-    """A fee (phí) or charge (lệ phí) line; may apply only when a form field has a given value."""
+    """A fee (phí) or charge (lệ phí) line of a procedure, versioned with it.
+
+    The rate may differ by channel, count pages or copies (from a form answer, within a range and
+    under a cap), apply only when a form field has a given value, and be in force between dates.
+    """
 
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="fees")
     kind = models.CharField(_("loại"), max_length=10, choices=FeeKind.choices, default=FeeKind.CHARGE)
     name = models.CharField(_("nội dung"), max_length=255)
     amount = models.BigIntegerField(
-        _("mức thu (đồng)"), validators=[MinValueValidator(0, _("Mức thu không được là số âm."))]
+        _("mức thu (đồng)"),
+        validators=[MinValueValidator(0, _("Mức thu không được là số âm."))],
+        help_text=_("Mức thu chung; mức riêng theo cách thức nộp (nếu có) thay thế mức này."),
+    )
+    amount_counter = models.BigIntegerField(
+        _("mức thu khi nộp trực tiếp"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    amount_online = models.BigIntegerField(
+        _("mức thu khi nộp trực tuyến"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    amount_postal = models.BigIntegerField(
+        _("mức thu khi nộp qua bưu chính"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    unit = models.CharField(_("đơn vị tính"), max_length=10, choices=FeeUnit.choices, default=FeeUnit.DOSSIER)
+    quantity_field = models.SlugField(
+        _("số lượng lấy từ trường"),
+        max_length=50,
+        blank=True,
+        help_text=_("Mã trường thông tin ghi số trang hoặc số bản, ví dụ so_trang."),
+    )
+    quantity_from = models.PositiveIntegerField(_("tính từ đơn vị thứ"), default=1, validators=[MinValueValidator(1)])
+    quantity_to = models.PositiveIntegerField(_("đến đơn vị thứ"), null=True, blank=True)
+    max_amount = models.BigIntegerField(
+        _("mức thu tối đa (đồng)"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
     condition_field = models.SlugField(
         _("áp dụng khi trường"),
@@ -391,6 +431,14 @@ class FeeItem(models.Model):
         help_text=_("Để trống nếu luôn áp dụng. Nhập mã trường thông tin, ví dụ loai_cong_trinh."),
     )
     condition_value = models.CharField(_("có giá trị"), max_length=255, blank=True)
+    effective_from = models.DateField(_("áp dụng từ ngày"), null=True, blank=True)
+    effective_to = models.DateField(_("áp dụng đến ngày"), null=True, blank=True)
+    legal_basis = models.CharField(_("căn cứ thu"), max_length=500, blank=True)
+    refundable = models.BooleanField(
+        _("được hoàn trả"),
+        default=False,
+        help_text=_("Hoàn trả khi hồ sơ bị từ chối tiếp nhận sau khi đã nộp, hoặc khi thu thừa."),
+    )
     note = models.CharField(_("ghi chú"), max_length=500, blank=True)
 
     class Meta:
@@ -402,7 +450,14 @@ class FeeItem(models.Model):
                 condition=Q(amount__gte=0),
                 name="feeitem_amount_not_negative",
                 violation_error_message=_("Mức thu không được là số âm."),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_from__isnull=True)
+                | Q(effective_to__gte=models.F("effective_from")),
+                name="feeitem_effective_range",
+                violation_error_message=_("Ngày hết hiệu lực phải sau ngày bắt đầu."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -412,11 +467,129 @@ class FeeItem(models.Model):
         super().clean()
         if bool(self.condition_field) != bool(self.condition_value):
             raise ValidationError(_("Điều kiện áp dụng cần cả mã trường và giá trị."))
+        if self.unit != FeeUnit.DOSSIER and not self.quantity_field:
+            raise ValidationError({"quantity_field": _("Thu theo trang hoặc bản cần mã trường ghi số lượng.")})
+        if self.quantity_to is not None and self.quantity_to < (self.quantity_from or 1):
+            raise ValidationError({"quantity_to": _("Đơn vị cuối phải không nhỏ hơn đơn vị đầu.")})
 
     def applies_to(self, answers: dict) -> bool:
         if not self.condition_field:
             return True
         return str(answers.get(self.condition_field, "")).strip() == self.condition_value.strip()
+
+
+class DiscountPolicy(TimeStampedModel):
+    """A reduction administrators configure (e.g. 50% for online dossiers by a council resolution).
+
+    Policies are read at quote time; a dossier keeps the breakdown frozen at submission, so a
+    later change of policy never touches it.
+    """
+
+    name = models.CharField(_("tên chính sách"), max_length=255)
+    kind = models.CharField(_("cách giảm"), max_length=10, choices=DiscountKind.choices, default=DiscountKind.PERCENT)
+    value = models.BigIntegerField(
+        _("mức giảm"),
+        validators=[MinValueValidator(0)],
+        help_text=_("Phần trăm (0–100) hoặc số đồng, theo cách giảm."),
+    )
+    channel = models.CharField(
+        _("áp dụng cho cách thức nộp"),
+        max_length=10,
+        choices=FeeChannel.choices,
+        blank=True,
+        help_text=_("Để trống: mọi cách thức nộp."),
+    )
+    fee_kind = models.CharField(
+        _("áp dụng cho loại"),
+        max_length=10,
+        choices=FeeKind.choices,
+        blank=True,
+        help_text=_("Để trống: cả phí và lệ phí."),
+    )
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("thủ tục"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    field = models.ForeignKey(
+        Field, verbose_name=_("lĩnh vực"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("cơ quan"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Áp dụng cho hồ sơ của cơ quan này và các đơn vị trực thuộc."),
+    )
+    valid_from = models.DateField(_("hiệu lực từ ngày"))
+    valid_to = models.DateField(_("hiệu lực đến ngày"), null=True, blank=True)
+    legal_basis = models.CharField(_("căn cứ pháp lý"), max_length=500)
+    combination = models.CharField(
+        _("cách kết hợp"), max_length=10, choices=DiscountCombination.choices, default=DiscountCombination.BEST
+    )
+    order = models.PositiveSmallIntegerField(_("thứ tự cộng dồn"), default=0)
+    is_active = models.BooleanField(_("đang áp dụng"), default=True)
+
+    class Meta:
+        verbose_name = _("chính sách giảm phí, lệ phí")
+        verbose_name_plural = _("chính sách giảm phí, lệ phí")
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=DiscountKind.PERCENT) | Q(value__lte=100),
+                name="discount_percent_at_most_100",
+                violation_error_message=_("Tỷ lệ giảm không quá 100%."),
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="discount_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="discount_valid_range",
+                violation_error_message=_("Ngày hết hiệu lực phải sau ngày bắt đầu."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FeeExemption(TimeStampedModel):
+    """An exemption or reduction for a group the law names, with the proof the applicant must show."""
+
+    group = models.CharField(_("đối tượng"), max_length=20, choices=ExemptionGroup.choices)
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("thủ tục"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    field = models.ForeignKey(
+        Field, verbose_name=_("lĩnh vực"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    percent = models.PositiveSmallIntegerField(
+        _("tỷ lệ miễn, giảm (%)"),
+        default=100,
+        validators=[MinValueValidator(1)],
+        help_text=_("100: miễn toàn bộ."),
+    )
+    proof_required = models.CharField(
+        _("giấy tờ chứng minh"), max_length=500, help_text=_("Ví dụ: Giấy chứng nhận hộ nghèo còn hiệu lực.")
+    )
+    legal_basis = models.CharField(_("căn cứ pháp lý"), max_length=500)
+    valid_from = models.DateField(_("hiệu lực từ ngày"), null=True, blank=True)
+    valid_to = models.DateField(_("hiệu lực đến ngày"), null=True, blank=True)
+    is_active = models.BooleanField(_("đang áp dụng"), default=True)
+
+    class Meta:
+        verbose_name = _("miễn, giảm phí, lệ phí theo đối tượng")
+        verbose_name_plural = _("miễn, giảm phí, lệ phí theo đối tượng")
+        ordering = ["group", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gte=1) & Q(percent__lte=100),
+                name="exemption_percent_range",
+                violation_error_message=_("Tỷ lệ miễn, giảm từ 1 đến 100%."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_group_display()} ({self.percent}%)"
 
 
 class ProcessingStep(models.Model):

@@ -39,6 +39,7 @@ _PROCEDURE_FIELDS = [
     "channel_counter",
     "channel_postal",
     "fee_before_processing",
+    "payment_timing",
     "centralised_system_code",
     "is_published",
 ]
@@ -67,7 +68,26 @@ _FORM_FIELD_FIELDS = [
     "pattern",
     "pattern_message",
 ]
-_FEE_FIELDS = ["kind", "name", "amount", "condition_field", "condition_value", "note"]
+_FEE_FIELDS = [
+    "kind",
+    "name",
+    "amount",
+    "amount_counter",
+    "amount_online",
+    "amount_postal",
+    "unit",
+    "quantity_field",
+    "quantity_from",
+    "quantity_to",
+    "max_amount",
+    "condition_field",
+    "condition_value",
+    "effective_from",
+    "effective_to",
+    "legal_basis",
+    "refundable",
+    "note",
+]
 _STEP_FIELDS = ["order", "name", "role", "duration_days"]
 
 
@@ -276,6 +296,11 @@ def _import_one(item: dict[str, Any], agencies: dict[str, Agency], where: str, e
     # otherwise it would silently never apply.
     by_code = {str(f.code): f for f in built["form_fields"]}
     for i, fee in enumerate(built["fees"], 1):
+        if fee.quantity_field and str(fee.quantity_field) not in by_code:
+            errors.append(
+                f"{where}, {_('phí')} {i}: "
+                + _("trường %(code)s không có trong tờ khai.") % {"code": fee.quantity_field}
+            )
         if not fee.condition_field:
             continue
         field = by_code.get(str(fee.condition_field))

@@ -26,12 +26,34 @@ def procedure_list(request):
 
 
 def procedure_detail(request, code: str):
+    from .constants import FeeChannel
+    from .fees import exemptions_offered, fee_quote
+    from .services import procedure_to_dict
+
     procedure = procedure_get_public(code=code)
+    snapshot = procedure_to_dict(procedure)
+    agency = procedure.agencies.first()
+    enabled = {
+        FeeChannel.ONLINE: procedure.channel_online,
+        FeeChannel.COUNTER: procedure.channel_counter,
+        FeeChannel.POSTAL: procedure.channel_postal,
+    }
+    # Unconditional lines only (no answers yet): what every applicant of a channel pays at least.
+    quotes = [
+        {
+            "label": channel.label.lower(),
+            "breakdown": fee_quote(snapshot=snapshot, procedure=procedure, agency=agency, channel=channel).as_dict(),
+        }
+        for channel, on in enabled.items()
+        if on
+    ]
     return render(
         request,
         "procedures/procedure_detail.html",
         {
             "procedure": procedure,
+            "quotes": quotes,
+            "exemptions": exemptions_offered(procedure=procedure),
             "total_fee": sum(fee.amount for fee in procedure.fees.all() if not fee.condition_field),
         },
     )

@@ -133,3 +133,25 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     agency = factory.SubFactory(AgencyFactory)
     role = Role.RECEPTION
+
+
+class DiscountPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "procedures.DiscountPolicy"
+
+    name = "Giảm 50% lệ phí khi nộp hồ sơ trực tuyến"
+    kind = "percent"
+    value = 50
+    channel = "online"
+    valid_from = factory.LazyFunction(lambda: __import__("datetime").date(2026, 1, 1))
+    legal_basis = "Nghị quyết số 09/2025/NQ-HĐND của HĐND tỉnh"
+
+
+class FeeExemptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "procedures.FeeExemption"
+
+    group = "poor_household"
+    percent = 100
+    proof_required = "Giấy chứng nhận hộ nghèo còn hiệu lực"
+    legal_basis = "Luật Phí và lệ phí 2015, Điều 10"

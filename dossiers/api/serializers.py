@@ -281,7 +281,12 @@ class RequestSupplementSerializer(VersionSerializer):
 
 class RecordPaymentSerializer(VersionSerializer):
     amount = ViIntegerField(min_value=0, help_text=gettext_lazy("Số tiền đã nộp (đồng)."))
-    receipt_number = ViCharField(max_length=64)
+    receipt_number = ViCharField(max_length=50)
+    method = serializers.ChoiceField(
+        choices=[("cash", gettext_lazy("Tiền mặt")), ("card", gettext_lazy("Thẻ qua máy POS"))],
+        required=False,
+        default="cash",
+    )
 
 
 class AssignSerializer(VersionSerializer):

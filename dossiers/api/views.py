@@ -647,11 +647,14 @@ class RecordPaymentView(OfficerActionView):
     request_serializer = s.RecordPaymentSerializer
 
     def perform(self, dossier, officer, version, data):
-        services.dossier_record_payment(
+        from payments.services import payment_record_counter
+
+        payment_record_counter(
             dossier=dossier,
             officer=officer,
             amount=data["amount"],
             receipt_number=data["receipt_number"],
+            method=data.get("method") or "cash",
             expected_version=version,
         )
 

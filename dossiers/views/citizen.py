@@ -325,14 +325,8 @@ def _display(spec: dict, value) -> str:
 
 
 def _estimated_fees(dossier: Dossier) -> list[dict]:
-    """The fee lines that will apply with the current answers (the same rule as at submission)."""
-    lines = []
-    for fee in dossier.snapshot.get("fees", []):
-        condition = fee.get("condition_field")
-        if condition and str(dossier.answers.get(condition, "")).strip() != str(fee.get("condition_value")).strip():
-            continue
-        lines.append({"name": fee["name"], "amount": int(fee["amount"])})
-    return lines
+    """The fee lines that will apply with the current answers (the same quote as at submission)."""
+    return [{"name": line.name, "amount": line.total} for line in services.dossier_fee_quote(dossier).lines]
 
 
 def _review_context(request: HttpRequest, dossier: Dossier) -> dict:
@@ -383,8 +377,14 @@ def _review_context(request: HttpRequest, dossier: Dossier) -> dict:
     if not problems:
         # Whatever else the service checks, said in its own words.
         problems = [{"message": message, "url": ""} for message in services.dossier_missing_items(dossier)]
-    fees = _estimated_fees(dossier)
+    from procedures.fees import exemptions_offered
+
+    quote = services.dossier_fee_quote(dossier)
+    fees = [{"name": line.name, "amount": line.total} for line in quote.lines]
     return {
+        "fee_breakdown": dossier.fee_breakdown if dossier.fee_paid_at else quote.as_dict(),
+        "payment_timing": services._payment_timing(dossier),
+        "exemptions": exemptions_offered(procedure=dossier.procedure) if quote.base else [],
         "dossier": dossier,
         "progress": _progress(dossier, "review"),
         "problems": problems,

@@ -401,11 +401,32 @@ class SupplementActionForm(_WithContext, SupplementRequestForm):
 
 class PaymentForm(VersionForm):
     amount = forms.IntegerField(label=gettext_lazy("Số tiền đã nộp (đồng)"), min_value=0)
+    method = forms.ChoiceField(
+        label=gettext_lazy("Hình thức thu"),
+        choices=[("cash", gettext_lazy("Tiền mặt tại quầy")), ("card", gettext_lazy("Thẻ qua máy POS tại quầy"))],
+        initial="cash",
+        required=False,
+    )
     receipt_number = forms.CharField(label=gettext_lazy("Số biên lai"), max_length=50)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["amount"].initial = self.dossier.fee_total
+
+
+def _record_counter_payment(user, dossier, form):
+    from payments.services import payment_record_counter
+
+    payment_record_counter(
+        dossier=dossier,
+        officer=user,
+        amount=form.cleaned_data["amount"],
+        receipt_number=form.cleaned_data["receipt_number"],
+        method=form.cleaned_data.get("method") or "cash",
+        expected_version=form.cleaned_data["version"],
+    )
+    dossier.refresh_from_db()
+    return dossier
 
 
 class AssignForm(NoteForm):
@@ -625,14 +646,15 @@ ACTIONS: dict[str, ActionSpec] = {
             label=gettext_lazy("Ghi nhận nộp phí"),
             button=gettext_lazy("Ghi nhận đã nộp phí, lệ phí"),
             form_class=PaymentForm,
-            run=lambda user, d, f: services.dossier_record_payment(
-                dossier=d,
-                officer=user,
-                amount=f.cleaned_data["amount"],
-                receipt_number=f.cleaned_data["receipt_number"],
-                expected_version=f.cleaned_data["version"],
+            # Through the payments app, so that a counter payment is a Payment with its receipt.
+            run=lambda user, d, f: _record_counter_payment(user, d, f),
+            offered=lambda d, r: (
+                d.agency_id in r.reception
+                and (
+                    d.state == S.AWAITING_PAYMENT
+                    or (d.state == S.RESULT_READY and d.fee_total > 0 and d.fee_paid_at is None)
+                )
             ),
-            offered=lambda d, r: d.state == S.AWAITING_PAYMENT and d.agency_id in r.reception,
             success=lambda d: (
                 _("Đã ghi nhận nộp phí. Ngày hẹn trả kết quả: %(due)s.") % {"due": _local(d.current_due_at)}
             ),

@@ -122,6 +122,7 @@ class Command(BaseCommand):
                     (DEMO_DIR / "catalogue.json").read_text(encoding="utf-8"), user=users["quantri"]
                 )
                 new_versions = ProcedureVersion.objects.count() - versions_before
+                load_fee_policies()
         except ImportError_ as exc:
             raise CommandError("Danh mục thủ tục mẫu không hợp lệ:\n" + "\n".join(exc.messages)) from exc
         except ValidationError as exc:
@@ -231,3 +232,37 @@ def load_accounts(agencies: dict[str, Agency]) -> dict[str, User]:
             Membership.objects.get_or_create(user=user, agency=agencies[identifier], role=role)
         users[user.username] = user
     return users
+
+
+def load_fee_policies() -> None:
+    """One online discount and the exemptions the law names, as an administrator would set them.
+
+    Illustrative: the rate mirrors Thái Nguyên's 50% cut for online dossiers (domain.md §6); a real
+    province enters its council's resolution. Idempotent (matched by name or group).
+    """
+    import datetime as dt
+
+    from procedures.models import DiscountPolicy, FeeExemption
+
+    DiscountPolicy.objects.get_or_create(
+        name="Giảm 50% lệ phí đối với hồ sơ nộp trực tuyến",
+        defaults={
+            "kind": "percent",
+            "value": 50,
+            "channel": "online",
+            "fee_kind": "le_phi",
+            "valid_from": dt.date(2026, 1, 1),
+            "legal_basis": "Nghị quyết của HĐND tỉnh về mức thu lệ phí đối với hồ sơ trực tuyến (dữ liệu minh họa)",
+        },
+    )
+    for group, proof in [
+        ("poor_household", "Giấy chứng nhận hộ nghèo còn hiệu lực"),
+        ("disabled", "Giấy xác nhận khuyết tật"),
+        ("merit", "Giấy chứng nhận người có công với cách mạng"),
+    ]:
+        FeeExemption.objects.get_or_create(
+            group=group,
+            procedure=None,
+            field=None,
+            defaults={"percent": 100, "proof_required": proof, "legal_basis": "Luật Phí và lệ phí 2015, Điều 10"},
+        )
