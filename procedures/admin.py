@@ -98,7 +98,7 @@ class FeeItemForm(forms.ModelForm):
 
     class Meta:
         model = FeeItem
-        fields = "__all__"
+        fields = [f.name for f in FeeItem._meta.fields if f.editable and f.name not in ("id", "procedure")]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -28,7 +28,10 @@ PAY_PARAMS = {
     "vnp_TxnRef": "HS2603050001",
     "vnp_Version": "2.1.0",
 }
-PAY_HASH = "aaba8b0a1f9c852c914f0ea77d6e98c85282fd1d354d3ec27e69269fd38920e70e2c759060015aae8f782c9a4019ac8d996ed29c0231c8ab3757af23e26c9974"
+PAY_HASH = (
+    "aaba8b0a1f9c852c914f0ea77d6e98c85282fd1d354d3ec27e69269fd38920e7"
+    "0e2c759060015aae8f782c9a4019ac8d996ed29c0231c8ab3757af23e26c9974"
+)
 IPN_PARAMS = {
     "vnp_Amount": "5000000",
     "vnp_BankCode": "NCB",
@@ -42,7 +45,10 @@ IPN_PARAMS = {
     "vnp_TransactionStatus": "00",
     "vnp_TxnRef": "HS2603050001",
 }
-IPN_HASH = "c985d5c189c76196aa9ecd691ff27c5a1923f814ae9a61e5f0621c832a52bfef6c05f389ed18488b0ccb88d45f1b036ad706949f02d4b824ca41b22002ca276e"
+IPN_HASH = (
+    "c985d5c189c76196aa9ecd691ff27c5a1923f814ae9a61e5f0621c832a52bfef"
+    "6c05f389ed18488b0ccb88d45f1b036ad706949f02d4b824ca41b22002ca276e"
+)
 
 
 def test_payment_signature_matches_the_published_vector():
