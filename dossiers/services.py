@@ -863,7 +863,7 @@ def dossier_mark_fee_paid(*, dossier: Dossier, amount: int, reference: str, chan
     if int(amount) != dossier.fee_total:
         raise DossierError(_("Số tiền đã thanh toán không khớp với tổng phí, lệ phí của hồ sơ."), field="amount")
     _fee_paid(dossier, actor, amount=int(amount), reference=reference, channel=channel)
-    if dossier.state == S.DRAFT and not dossier_missing_items(dossier):
+    if dossier.state == S.DRAFT and _payment_timing(dossier) == "at_submission" and not dossier_missing_items(dossier):
         owner = dossier.submitted_by or dossier.owner
         dossier_submit(dossier=dossier, user=owner)
     return dossier

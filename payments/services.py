@@ -55,6 +55,12 @@ def _lock(payment: Payment | int) -> Payment:
     return Payment.objects.select_for_update(of=("self",)).select_related("dossier").get(pk=pk)
 
 
+def _lock_with_dossier(payment: Payment) -> Payment:
+    """Lock the dossier row, then the payment's: the order every path uses, so none deadlocks another."""
+    Dossier.objects.select_for_update(of=("self",)).filter(pk=payment.dossier_id).first()
+    return _lock(payment)
+
+
 def _move(payment: Payment, name: str, *, source: str, actor=None, note: str = "") -> None:
     before = payment.state
     try:
@@ -137,8 +143,11 @@ def payment_create(
     dossier = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
     if not _may_pay(actor, dossier):
         raise PermissionDeniedError(_("Bạn không có quyền thanh toán cho hồ sơ này."))
-    if dossier.state == DossierState.DRAFT and dossier.fee_paid_at is None:
-        dossier = dossier_services.dossier_freeze_fees(dossier=dossier, user=actor)
+    if dossier.state == DossierState.DRAFT:
+        if dossier_services._payment_timing(dossier) != "at_submission":
+            raise NotAllowedError(_("Phí, lệ phí của thủ tục này được nộp sau khi hồ sơ được nộp."))
+        if dossier.fee_paid_at is None:
+            dossier = dossier_services.dossier_freeze_fees(dossier=dossier, user=actor)
     if dossier.fee_paid_at is not None:
         raise NotAllowedError(_("Phí, lệ phí của hồ sơ này đã được thanh toán."))
     if dossier.fee_total <= 0:
@@ -334,7 +343,7 @@ def _apply_notification(provider_name: str, result: GatewayResult) -> tuple[str,
     found = Payment.objects.filter(reference=result.reference, provider=provider_name).first()
     if found is None:
         return IpnOutcome.NOT_FOUND, None
-    payment = _lock(found)
+    payment = _lock_with_dossier(found)
     if result.amount != payment.amount:
         return IpnOutcome.INVALID_AMOUNT, payment
     if payment.state not in OPEN_STATES:
@@ -439,7 +448,7 @@ def payment_reconcile(*, payment: Payment) -> str:
         logger.warning("payment.query_failed payment=%s", payment.pk)
         return GatewayStatus.UNKNOWN
     with transaction.atomic():
-        locked = _lock(payment)
+        locked = _lock_with_dossier(payment)
         _message(
             provider=payment.provider,
             kind=MessageKind.QUERY,

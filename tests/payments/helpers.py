@@ -21,8 +21,10 @@ def awaiting_payment(fee: int = 50000) -> tuple[builders.World, Dossier]:
 
 def started_payment(world, dossier, *, provider: str = "vnpay") -> Payment:
     payment = services.payment_create(dossier=dossier, actor=world.citizen, provider=provider)
+    # The sandbox sends the browser back only to the portal it runs in (the test client's host).
+    host = "http://testserver" if provider == "sandbox" else "https://dvc.example.vn"
     services.payment_start(
-        payment=payment, return_url="https://dvc.example.vn/thanh-toan/cong/vnpay/tro-ve/", client_ip="127.0.0.1"
+        payment=payment, return_url=f"{host}/thanh-toan/cong/{provider}/tro-ve/", client_ip="127.0.0.1"
     )
     return Payment.objects.get(pk=payment.pk)
 
