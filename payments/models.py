@@ -91,6 +91,7 @@ class Payment(FSMModelMixin, models.Model):
             models.Index(fields=["state", "started_at"], name="payment_state_idx"),
             # Daily report per agency.
             models.Index(fields=["agency", "paid_at"], name="payment_agency_paid_idx"),
+            models.Index(fields=["agency", "created_at"], name="payment_agency_created_idx"),
             models.Index(fields=["dossier", "-created_at"], name="payment_dossier_idx"),
         ]
         constraints = [

@@ -26,6 +26,8 @@ def payment_panel(context, dossier, audience: str = "citizen") -> dict:
     if not user_sees_dossier_payments(user, dossier):
         return {"visible": False}
     payments = payments_of_dossier(dossier)
+    if not payments and dossier.fee_total == 0:
+        return {"visible": False}
     is_payer = user.pk in (dossier.owner_id, dossier.submitted_by_id)
     agencies = set()
     if audience == "officer":

@@ -74,7 +74,27 @@ def _form_field(order, code, label, **extra):
 
 
 def _fee(name, amount, **extra):
-    return {"kind": "le_phi", "name": name, "amount": amount, "condition_field": "", "condition_value": "", "note": ""}
+    return {
+        "kind": "le_phi",
+        "name": name,
+        "amount": amount,
+        "amount_counter": None,
+        "amount_online": None,
+        "amount_postal": None,
+        "unit": "dossier",
+        "quantity_field": "",
+        "quantity_from": 1,
+        "quantity_to": None,
+        "max_amount": None,
+        "condition_field": "",
+        "condition_value": "",
+        "effective_from": None,
+        "effective_to": None,
+        "legal_basis": "",
+        "refundable": False,
+        "note": "",
+        **extra,
+    }
 
 
 def _procedure(code, name, **extra):
@@ -93,6 +113,7 @@ def _procedure(code, name, **extra):
         "channel_counter": True,
         "channel_postal": True,
         "fee_before_processing": False,
+        "payment_timing": "",
         "centralised_system_code": "",
         "is_published": True,
         "field": "HT",
