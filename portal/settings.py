@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -67,6 +68,9 @@ INSTALLED_APPS = [
     "dossiers",
     "payments",
     "notifications",
+    "postal",
+    "national",
+    "django_celery_beat",
 ]
 
 MIDDLEWARE = [
@@ -231,9 +235,33 @@ CELERY_BEAT_SCHEDULE = {
     # Proves on /healthz that beat schedules and a worker executes.
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": float(env("HEARTBEAT_SECONDS", "60"))},
     # Re-publishes side effects whose message was lost (broker down at commit time).
-    "sweep-side-effects": {"task": "dossiers.sweep_side_effects", "schedule": 300.0},
+    "sweep-side-effects": {"task": "dossiers.sweep_side_effects", "schedule": 60.0},
+    # Due-soon and overdue alerts to officers (notifications.selectors.alerts_due).
+    "scan-deadlines": {"task": "notifications.scan_deadlines", "schedule": 900.0},
+    "agency-digest": {"task": "notifications.daily_digest", "schedule": crontab(hour=7, minute=0)},
+    # Daily comparison of what the national portal holds against ours.
+    "national-portal-compare": {"task": "national.compare", "schedule": crontab(hour=2, minute=30)},
 }
 CELERY_TASK_ALWAYS_EAGER = False
+# Periodic schedules live in the database (django-celery-beat) so that administrators edit them in
+# /admin/; CELERY_BEAT_SCHEDULE above is loaded into it at beat's start as the defaults.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Side effects (dossiers.SideEffect) and notifications: how long a published row may stay pending
+# before the sweeper re-publishes it, how many attempts before it is marked failed, and the
+# backoff between attempts (seconds, the last one repeated). The sweeper takes at most
+# SIDE_EFFECT_SWEEP_BATCH rows a run, oldest due first, so a backlog drains in bounded steps.
+SIDE_EFFECT_GRACE_SECONDS = int(env("SIDE_EFFECT_GRACE_SECONDS", "120"))
+SIDE_EFFECT_MAX_ATTEMPTS = int(env("SIDE_EFFECT_MAX_ATTEMPTS", "6"))
+SIDE_EFFECT_BACKOFF_SECONDS = [int(x) for x in env_list("SIDE_EFFECT_BACKOFF_SECONDS", "30,120,600,1800,7200")]
+SIDE_EFFECT_SWEEP_BATCH = int(env("SIDE_EFFECT_SWEEP_BATCH", "500"))
+# A notification being sent is leased for this long: a worker killed mid-send leaves it "sending",
+# and only after the lease may another worker send it again (with the same Message-ID).
+NOTIFICATION_LEASE_SECONDS = int(env("NOTIFICATION_LEASE_SECONDS", "120"))
+# The right-hand side of every e-mail's Message-ID (<reference@domain>): stable across retries.
+NOTIFICATION_MESSAGE_ID_DOMAIN = env("NOTIFICATION_MESSAGE_ID_DOMAIN", "dichvucong.local")
+# Deadline alerts: "due soon" this many working days before a step's or a dossier's due date.
+ALERT_DUE_SOON_WORKING_DAYS = int(env("ALERT_DUE_SOON_WORKING_DAYS", "1"))
 
 # E-mail and SMS. The console backend prints messages in development; production sets SMTP.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -246,6 +274,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Cổng dịch vụ công <no-rep
 SMS_PROVIDER = env("SMS_PROVIDER", "sandbox")
 SMS_API_URL = env("SMS_API_URL", "")
 SMS_API_KEY = env("SMS_API_KEY", "")
+# Where the file-based e-mail backend writes (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 
 # Identity provider for the VNeID-style OpenID Connect login. The "sandbox" lets anyone log in as
 # any demo identity, so it is the default only in development; production must name its provider.
@@ -317,3 +347,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Public postal service (dịch vụ bưu chính công ích): the operator, the postage shown to citizens
+# before they choose delivery by post, and the secret the operator signs status callbacks with.
+POSTAL_PROVIDER = env("POSTAL_PROVIDER", "sandbox")
+POSTAL_RESULT_FEE = int(env("POSTAL_RESULT_FEE", "25000"))
+POSTAL_CALLBACK_SECRET = env("POSTAL_CALLBACK_SECRET", "sandbox-postal-secret" if DEBUG else "")
+POSTAL_SANDBOX_DELAY_SECONDS = float(env("POSTAL_SANDBOX_DELAY_SECONDS", "0"))
+
+# National public service portal (Cổng Dịch vụ công quốc gia) synchronisation.
+NATIONAL_PORTAL = env("NATIONAL_PORTAL", "sandbox")
+NATIONAL_PORTAL_URL = env("NATIONAL_PORTAL_URL", "")
+NATIONAL_PORTAL_KEY = env("NATIONAL_PORTAL_KEY", "")
