@@ -61,7 +61,7 @@ def dossier_context(dossier, *, officer: bool = False, extra: dict | None = None
         "link": settings.PORTAL_BASE_URL.rstrip("/") + path,
         "appointment": _when(dossier.current_due_at),
         "due": _when(dossier.current_due_at),
-        "items": dossier.supplement_note,
+        "items": "; ".join(line.strip() for line in dossier.supplement_note.splitlines() if line.strip()),
         "amount": _amount(dossier.fee_total),
         "agency": dossier.agency.name,
         "state": str(dossier.get_state_display()),
