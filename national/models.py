@@ -37,3 +37,35 @@ class NationalComparison(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+class NationalInbound(models.Model):
+    """A dossier that came from the national portal: its id there, once (the channel is recorded here)."""
+
+    national_id = models.CharField(_("mã hồ sơ trên Cổng quốc gia"), max_length=64, unique=True)
+    dossier = models.OneToOneField("dossiers.Dossier", on_delete=models.PROTECT, related_name="national_inbound")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("hồ sơ từ Cổng quốc gia")
+        verbose_name_plural = _("hồ sơ từ Cổng quốc gia")
+
+    def __str__(self) -> str:
+        return self.national_id
+
+
+class SandboxNationalFiling(models.Model):
+    """A dossier a citizen filed on the sandbox national portal, waiting for us to take it."""
+
+    national_id = models.CharField(max_length=64, unique=True)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    our_code = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("hồ sơ nộp trên Cổng quốc gia thử nghiệm")
+        verbose_name_plural = _("hồ sơ nộp trên Cổng quốc gia thử nghiệm")
+
+    def __str__(self) -> str:
+        return self.national_id

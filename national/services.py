@@ -22,7 +22,7 @@ from django.utils import timezone
 from dossiers.constants import DossierState as S
 from dossiers.side_effects import register
 
-from .models import NationalComparison, SandboxNationalRecord
+from .models import NationalComparison, NationalInbound, SandboxNationalFiling, SandboxNationalRecord
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # The commonly cited DVCQG status list (domain doc §4.4, unconfirmed): 1 new … 10 result returned.
@@ -72,12 +72,15 @@ def dossier_payload(dossier) -> dict:
         "DonViXuLy": dossier.agency.name,
         "GhiChu": "",
         "TaiLieuNop": [
-            {"TenTepDinhKem": f.requirement_name or f.original_name} for f in dossier.files.filter(kind="document")
+            {"TenTepDinhKem": f.requirement_name or f.original_name}
+            for f in dossier.files.filter(kind__in=["submitted", "supplement"], is_current=True)
         ],
         "DanhSachLePhi": [{"TenPhiLePhi": f.name, "MucPhi": f.amount} for f in dossier.fees.all()],
         "DanhSachTepDinhKemKhac": [],
         "DanhSachHoSoBoSung": [],
-        "DanhSachGiayToKetQua": [{"TenGiayTo": f.original_name} for f in dossier.files.filter(kind="result")],
+        "DanhSachGiayToKetQua": [
+            {"TenGiayTo": f.original_name} for f in dossier.files.filter(kind="result", is_current=True)
+        ],
     }
 
 
@@ -100,6 +103,11 @@ def progress_payload(dossier, event) -> dict:
 class NationalPortal(Protocol):
     def push(self, *, service: str, message_id: str, payload: dict) -> None: ...
 
+    def incoming(self, *, limit: int) -> list[dict]:
+        """Dossiers citizens filed on the national portal for us, not yet acknowledged."""
+
+    def acknowledge(self, *, national_id: str, code: str) -> None: ...
+
     def held(self) -> dict[str, str]:
         """MaHoSo → TrangThaiHoSo of every dossier the portal holds from us (for the comparison)."""
 
@@ -113,6 +121,15 @@ class SandboxNationalPortal:
                 )
         except IntegrityError:
             pass  # the same message again: recorded once
+
+    def incoming(self, *, limit: int) -> list[dict]:
+        rows = SandboxNationalFiling.objects.filter(acknowledged_at__isnull=True).order_by("id")[:limit]
+        return [row.payload for row in rows]
+
+    def acknowledge(self, *, national_id: str, code: str) -> None:
+        SandboxNationalFiling.objects.filter(national_id=national_id, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), our_code=code
+        )
 
     def held(self) -> dict[str, str]:
         latest: dict[str, str] = {}
@@ -153,6 +170,82 @@ def handle_national_sync(effect) -> None:
     portal.push(service="DongBoHoSoMC", message_id=f"se{effect.pk}:hs", payload=dossier_payload(dossier))
     event = dossier.events.order_by("-created_at", "-id").first()
     portal.push(service="CapNhatTienDoHoSoMC", message_id=f"se{effect.pk}:td", payload=progress_payload(dossier, event))
+
+
+def _service_account():
+    from portal.accounts.models import User
+
+    user, _created = User.objects.get_or_create(
+        username="dvcqg", defaults={"full_name": "Cổng Dịch vụ công quốc gia", "is_active": False}
+    )
+    return user
+
+
+def national_dossier_receive(*, payload: dict):
+    """Take in one dossier filed on the national portal: the same queues as ours, counted as online.
+
+    Idempotent per national dossier id (NationalInbound is unique on it): a repeated delivery
+    returns the dossier made the first time. The owner is the account with the applicant's CCCD,
+    if there is one; the national portal is recorded as who submitted it.
+    """
+    import base64
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dossiers import services
+    from portal.accounts.models import User
+    from procedures.models import Agency, Procedure
+
+    national_id = str(payload["MaHoSoQuocGia"])
+    existing = NationalInbound.objects.filter(national_id=national_id).select_related("dossier").first()
+    if existing:
+        return existing.dossier
+    with transaction.atomic():
+        procedure = Procedure.objects.get(national_code=payload["MaTTHC"])
+        agency = Agency.objects.get(identifier=payload["MaDonVi"])
+        cccd = payload.get("MaDoiTuong") or ""
+        owner = User.objects.filter(cccd=cccd).first() if cccd else None
+        portal_user = _service_account()
+        dossier = services.dossier_create_draft(
+            procedure=procedure,
+            agency=agency,
+            owner=owner,
+            submitted_by=portal_user,
+            applicant={
+                "applicant_name": payload.get("ChuHoSo", ""),
+                "applicant_id_number": payload.get("MaDoiTuong", ""),
+                "applicant_phone": payload.get("SoDienThoai", ""),
+                "applicant_email": payload.get("Email", ""),
+                "applicant_address": payload.get("DiaChi", ""),
+            },
+        )
+        services.dossier_save_answers(dossier=dossier, user=portal_user, answers=payload.get("DuLieuToKhai", {}))
+        for document in payload.get("TaiLieuNop", []):
+            upload = SimpleUploadedFile(
+                document.get("TenTepDinhKem", "tep.pdf"), base64.b64decode(document["NoiDung"]), "application/pdf"
+            )
+            services.dossier_attach_file(
+                dossier=dossier, user=portal_user, requirement_id=int(document["MaThanhPhan"]), upload=upload
+            )
+        dossier = services.dossier_submit(dossier=dossier, user=portal_user)
+        NationalInbound.objects.create(national_id=national_id, dossier=dossier)
+    return dossier
+
+
+def national_pull(*, limit: int = 200) -> int:
+    """Take in what the national portal has for us (bounded), acknowledging each one taken."""
+    portal = national_portal()
+    count = 0
+    for payload in portal.incoming(limit=limit):
+        dossier = national_dossier_receive(payload=payload)
+        portal.acknowledge(national_id=str(payload["MaHoSoQuocGia"]), code=dossier.code or str(dossier.public_id))
+        count += 1
+    return count
+
+
+@shared_task(name="national.pull")
+def pull() -> int:
+    return national_pull()
 
 
 def national_compare(*, day: dt.date | None = None) -> NationalComparison:

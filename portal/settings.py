@@ -241,6 +241,8 @@ CELERY_BEAT_SCHEDULE = {
     "agency-digest": {"task": "notifications.daily_digest", "schedule": crontab(hour=7, minute=0)},
     # Daily comparison of what the national portal holds against ours.
     "national-portal-compare": {"task": "national.compare", "schedule": crontab(hour=2, minute=30)},
+    # Dossiers citizens filed on the national portal, taken into our queues.
+    "national-portal-pull": {"task": "national.pull", "schedule": 60.0},
 }
 CELERY_TASK_ALWAYS_EAGER = False
 # Periodic schedules live in the database (django-celery-beat) so that administrators edit them in
