@@ -200,7 +200,10 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Longer than any countdown we use, so that a delayed task is never delivered twice.
+        # An unacknowledged message (its worker died) is redelivered after this long. We use no
+        # countdowns or ETAs at all (retries wait in SideEffect.next_attempt_at and the sweeper
+        # re-publishes), so nothing is delivered twice because of it; lost messages are recovered by
+        # the sweeper well before it.
         "visibility_timeout": 3600,
     }
 else:

@@ -174,20 +174,35 @@ class StallingSmtp:
 
 
 @contextlib.contextmanager
-def publishing_to(broker_url: str):
+def publishing_to(broker_url: str, transport_options: dict | None = None):
     """Point this test process's Celery app (what on_commit publishes with) at `broker_url`."""
     from portal.celery import app
 
-    previous = app.conf.broker_url
+    previous, previous_options = app.conf.broker_url, app.conf.broker_transport_options
     app.conf.broker_url = broker_url
+    app.conf.broker_transport_options = transport_options or {}
     app.conf.broker_connection_timeout = 1
     app.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
     _reset(app)
     try:
         yield app
     finally:
-        app.conf.broker_url = previous
+        app.conf.broker_url, app.conf.broker_transport_options = previous, previous_options
         _reset(app)
+
+
+def filesystem_broker(tmp_path: Path) -> tuple[str, dict]:
+    """The embedded broker of `make run`, in the folders a Worker of this tmp_path uses."""
+    base = tmp_path / "var" / "celery"
+    for folder in ("queue", "processed", "control"):
+        (base / folder).mkdir(parents=True, exist_ok=True)
+    return "filesystem://", {
+        "data_folder_in": str(base / "queue"),
+        "data_folder_out": str(base / "queue"),
+        "processed_folder": str(base / "processed"),
+        "control_folder": str(base / "control"),
+        "store_processed": False,
+    }
 
 
 def _reset(app) -> None:

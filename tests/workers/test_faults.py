@@ -22,7 +22,7 @@ from postal.models import SandboxPostalOrder, Shipment
 from postal.provider import SandboxPostalOperator
 from tests.dossiers import builders
 
-from .processes import Redis, StallingSmtp, Worker, publishing_to, wait_for
+from .processes import Redis, StallingSmtp, Worker, filesystem_broker, publishing_to, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -73,22 +73,33 @@ def test_a_postal_result_books_exactly_one_shipment_and_follows_it_to_delivered(
     assert "Traceback" not in output, output[-3000:]
 
 
-def test_kill_9_of_the_worker_during_a_shipment_booking_then_a_new_worker_books_exactly_one(tmp_path, redis_url):
+@pytest.fixture(params=["redis", "filesystem"])
+def broker(request, tmp_path):
+    """(url for the worker's REDIS_URL, url and options for this process): Redis, or the embedded broker."""
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        return url, url, None
+    url, options = filesystem_broker(tmp_path)
+    return "", url, options
+
+
+def test_kill_9_of_the_worker_during_a_shipment_booking_then_a_new_worker_books_exactly_one(tmp_path, broker):
+    worker_url, url, options = broker
     world = builders.make_world()
     dossier = _postal_dossier_awaiting_approval(world)
-    slow = Worker(tmp_path, redis_url, POSTAL_SANDBOX_DELAY_SECONDS=60)
+    slow = Worker(tmp_path, worker_url, POSTAL_SANDBOX_DELAY_SECONDS=60)
     try:
-        with publishing_to(redis_url):
+        with publishing_to(url, options):
             services.dossier_approve(dossier=dossier, officer=world.leader)
         # The operator has taken the order; our worker is waiting for its answer.
         wait_for(lambda: SandboxPostalOrder.objects.exists(), 60, "the operator's order")
     finally:
         slow.kill9()
     assert not Shipment.objects.filter(dossier=dossier).exists()  # our side rolled back with the worker
-    fresh = Worker(tmp_path, redis_url)
+    fresh = Worker(tmp_path, worker_url)
     try:
         _due_now()
-        with publishing_to(redis_url):
+        with publishing_to(url, options):
             side_effects_sweep()
         shipment = wait_for(
             lambda: Shipment.objects.filter(dossier=dossier).exclude(tracking_number="").first(), 60, "the re-run"
