@@ -45,6 +45,9 @@ def sign(body: bytes) -> str:
 
 
 def signature_ok(body: bytes, signature: str) -> bool:
+    """Constant-time check; with no secret configured nothing is accepted (an empty key is no key)."""
+    if not settings.POSTAL_CALLBACK_SECRET:
+        return False
     return hmac.compare_digest(sign(body), signature or "")
 
 

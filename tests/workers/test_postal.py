@@ -107,3 +107,11 @@ def test_a_dossier_sent_by_post_is_received_when_the_hand_over_is_signed(world):
     dossier = postal_handover_sign(dossier=dossier, officer=world.reception, slip_number="EB000000015VN")
     assert dossier.state == "received" and dossier.received_at is not None
     assert Shipment.objects.get(dossier=dossier, direction="submission").status == "delivered"
+
+
+def test_without_a_configured_secret_no_callback_is_accepted(world, client, settings):
+    dossier = _postal_result(world)
+    side_effect_run(SideEffect.objects.get(dossier=dossier, kind="postal_shipment").pk)
+    tracking = Shipment.objects.get(dossier=dossier).tracking_number
+    settings.POSTAL_CALLBACK_SECRET = ""
+    assert _callback(client, tracking, "delivered").status_code == 401
