@@ -42,6 +42,18 @@ def main() -> None:
     per_100k = median / max(open_dossiers, 1) * 100_000
     print(f"alerts_due: median {median * 1000:.1f} ms ({found} alerts due at the last moment)")
     print(f"per 100,000 open dossiers: {per_100k * 1000:.1f} ms (budget 1,000 ms)")
+    if connection.vendor == "postgresql":
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            alerts_due(moments[0])
+        with connection.cursor() as cursor:
+            for query in captured.captured_queries:
+                if "dossiers_dossier" not in query["sql"]:
+                    continue
+                cursor.execute("EXPLAIN " + query["sql"])
+                plan = [row[0] for row in cursor.fetchall()]
+                print("plan:", " | ".join(line.strip() for line in plan if "Scan" in line)[:300])
 
 
 if __name__ == "__main__":

@@ -249,8 +249,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_TASK_ALWAYS_EAGER = False
 # Periodic schedules live in the database (django-celery-beat) so that administrators edit them in
-# /admin/; CELERY_BEAT_SCHEDULE above is loaded into it at beat's start as the defaults.
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# /admin/; CELERY_BEAT_SCHEDULE above only creates the rows missing at beat's start (portal/beat.py).
+CELERY_BEAT_SCHEDULER = "portal.beat:PortalScheduler"
 
 # Side effects (dossiers.SideEffect) and notifications: how long a published row may stay pending
 # before the sweeper re-publishes it, how many attempts before it is marked failed, and the

@@ -55,3 +55,25 @@ def test_staff_retry_a_failed_notification_which_keeps_its_reference(admin_clien
 def test_a_citizen_cannot_reach_the_operations_view(client, world):
     client.force_login(world.citizen)
     assert client.get("/admin/dossiers/sideeffect/").status_code == 302
+
+
+def test_beat_creates_missing_schedules_and_keeps_an_administrators_change(settings, monkeypatch):
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from portal.beat import PortalScheduler
+
+    every_10_minutes = IntervalSchedule.objects.create(every=600, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(
+        name="sweep-side-effects", task="dossiers.sweep_side_effects", interval=every_10_minutes
+    )
+    written = {}
+    monkeypatch.setattr(DatabaseScheduler, "update_from_dict", lambda self, mapping: written.update(mapping))
+    PortalScheduler.update_from_dict(object.__new__(PortalScheduler), settings.CELERY_BEAT_SCHEDULE)
+    assert "sweep-side-effects" not in written
+    assert "scan-deadlines" in written and "worker-heartbeat" in written
+    assert PeriodicTask.objects.get(name="sweep-side-effects").interval.every == 600
+
+
+def test_administrators_see_the_periodic_schedules(admin_client):
+    assert admin_client.get("/admin/django_celery_beat/periodictask/").status_code == 200
