@@ -760,6 +760,7 @@ def dossier_record_payment(
         attachments=[receipt],
         data={"amount": int(amount), "receipt_number": receipt_number.strip(), "channel": "counter"},
     )
+    _side_effect(dossier, "notify", event="payment_confirmed")
     return dossier
 
 

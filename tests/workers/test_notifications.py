@@ -126,3 +126,15 @@ def test_the_account_page_lists_in_app_notifications(world, client):
     response = client.post("/accounts/me/notifications/", {"email": "on"})
     assert response.status_code == 302
     assert world.citizen.notify_prefs.sms is False
+
+
+def test_a_recorded_payment_confirms_the_amount_to_the_citizen():
+    from dossiers import services
+
+    world = builders.make_world(fee=50000, fee_first=True)
+    dossier = builders.received(world)
+    assert dossier.state == "awaiting_payment"
+    services.dossier_record_payment(dossier=dossier, officer=world.reception, amount=50000, receipt_number="BL-1")
+    _run_notify(dossier)
+    notice = Notification.objects.get(dossier=dossier, event="payment_confirmed", channel="email")
+    assert "50.000 đồng" in notice.body and dossier.code in notice.body
