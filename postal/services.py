@@ -14,6 +14,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from dossiers.side_effects import PermanentError, register
 
@@ -158,9 +159,17 @@ def postal_handover_sign(*, dossier, officer, slip_number: str, at: dt.datetime 
     QĐ 45/2016 Art 7: the dossier counts as submitted when this record is signed, so it is received
     then: the officer's reception runs now, with the slip number recorded on the shipment.
     """
-    from dossiers.services import dossier_receive
+    from dossiers.constants import Channel
+    from dossiers.models import Dossier
+    from dossiers.services import NotAllowedError, _save, dossier_receive
 
     with transaction.atomic():
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related("procedure").get(pk=dossier.pk)
+        if not dossier.snapshot.get("channel_postal", dossier.procedure.channel_postal):
+            raise NotAllowedError(_("Thủ tục này không nhận hồ sơ qua dịch vụ bưu chính công ích."))
+        if dossier.channel_in != Channel.POSTAL:
+            dossier.channel_in = Channel.POSTAL
+            _save(dossier)
         shipment, _created = Shipment.objects.get_or_create(
             dossier=dossier,
             direction=Direction.SUBMISSION,

@@ -106,6 +106,7 @@ def test_a_dossier_sent_by_post_is_received_when_the_hand_over_is_signed(world):
     dossier = builders.submitted(world)
     dossier = postal_handover_sign(dossier=dossier, officer=world.reception, slip_number="EB000000015VN")
     assert dossier.state == "received" and dossier.received_at is not None
+    assert dossier.channel_in == "postal"
     assert Shipment.objects.get(dossier=dossier, direction="submission").status == "delivered"
 
 
@@ -115,3 +116,14 @@ def test_without_a_configured_secret_no_callback_is_accepted(world, client, sett
     tracking = Shipment.objects.get(dossier=dossier).tracking_number
     settings.POSTAL_CALLBACK_SECRET = ""
     assert _callback(client, tracking, "delivered").status_code == 401
+
+
+def test_a_procedure_without_the_postal_channel_refuses_a_postal_hand_over(world):
+    from dossiers.services import NotAllowedError
+    from postal.services import postal_handover_sign
+
+    dossier = builders.submitted(world)
+    snapshot = dict(dossier.procedure_version.snapshot, channel_postal=False)
+    type(dossier.procedure_version).objects.filter(pk=dossier.procedure_version_id).update(snapshot=snapshot)
+    with pytest.raises(NotAllowedError):
+        postal_handover_sign(dossier=dossier, officer=world.reception, slip_number="EB000000015VN")
