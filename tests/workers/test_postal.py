@@ -127,3 +127,14 @@ def test_a_procedure_without_the_postal_channel_refuses_a_postal_hand_over(world
     type(dossier.procedure_version).objects.filter(pk=dossier.procedure_version_id).update(snapshot=snapshot)
     with pytest.raises(NotAllowedError):
         postal_handover_sign(dossier=dossier, officer=world.reception, slip_number="EB000000015VN")
+
+
+def test_the_demo_command_reports_a_status_as_the_sandbox_operator(world):
+    from django.core.management import call_command
+
+    dossier = _postal_result(world)
+    side_effect_run(SideEffect.objects.get(dossier=dossier, kind="postal_shipment").pk)
+    shipment = Shipment.objects.get(dossier=dossier)
+    call_command("postal_sandbox_status", shipment.tracking_number, "returned")
+    shipment.refresh_from_db()
+    assert shipment.status == "returned"
