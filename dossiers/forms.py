@@ -148,6 +148,17 @@ class DeliveryForm(forms.Form):
             self.fields["channel_out"].choices = [c for c in ResultChannel.choices if c[0] != ResultChannel.POSTAL]
             # No postal channel: the address question would only confuse.
             del self.fields["postal_address"]
+        else:
+            from postal.services import postal_fee_quote
+
+            # The postage is shown before the citizen chooses (QĐ 45/2016 Art 11: the applicant pays it).
+            fee = f"{postal_fee_quote():,}".replace(",", ".")
+            self.fields["channel_out"].choices = [
+                (value, _("%(label)s (cước %(fee)s đồng, người nhận trả)") % {"label": label, "fee": fee})
+                if value == ResultChannel.POSTAL
+                else (value, label)
+                for value, label in ResultChannel.choices
+            ]
 
     def clean(self):
         data = super().clean()

@@ -151,6 +151,12 @@ class Dossier(FSMModelMixin, models.Model):
             models.Index(fields=["assignee", "state", "current_due_at", "id"], name="dossier_assignee_idx"),
             models.Index(fields=["owner", "-created_at"], name="dossier_owner_idx"),
             models.Index(fields=["agency", "received_at"], name="dossier_register_idx"),
+            # The deadline scan (notifications.selectors): running dossiers only, by due time.
+            models.Index(
+                fields=["current_due_at"],
+                name="dossier_running_due_idx",
+                condition=Q(state__in=["received", "in_processing", "awaiting_approval"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(fee_total__gte=0), name="dossier_fee_total_not_negative"),
@@ -272,6 +278,14 @@ class DossierStep(models.Model):
         verbose_name = _("bước xử lý hồ sơ")
         verbose_name_plural = _("các bước xử lý hồ sơ")
         ordering = ["order", "id"]
+        indexes = [
+            # The deadline scan: only open steps (started, not completed) are in it, by due time.
+            models.Index(
+                fields=["due_at"],
+                name="dossierstep_open_due_idx",
+                condition=Q(started_at__isnull=False, completed_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order}. {self.name}"
@@ -439,11 +453,19 @@ class DossierRating(models.Model):
         return f"{self.dossier}: {sum(self.scores.values())}"
 
 
+def _first_sweep_at():
+    # A row published on commit is normally done within seconds; if it is still pending after this
+    # grace period, its message was lost (broker down, worker killed) and the sweeper re-publishes it.
+    return timezone.now() + timezone.timedelta(seconds=settings.SIDE_EFFECT_GRACE_SECONDS)
+
+
 class SideEffect(models.Model):
     """Work to do outside the transaction (notifications, national-portal sync...), recorded with it.
 
     Written in the same transaction as the state change and published on commit; a sweeper
-    re-publishes rows still pending, so nothing is lost when the broker is down.
+    re-publishes rows still pending at `next_attempt_at`, so nothing is lost when the broker is
+    down. A failing handler is retried with backoff and marked failed, with its reason, after
+    SIDE_EFFECT_MAX_ATTEMPTS attempts: never retried for ever.
     """
 
     class Status(models.TextChoices):
@@ -458,9 +480,21 @@ class SideEffect(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("lần thử tiếp theo"), default=_first_sweep_at)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"], name="sideeffect_pending_idx")]
+        verbose_name = _("tác vụ nền")
+        verbose_name_plural = _("tác vụ nền")
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="sideeffect_pending_idx"),
+            # The sweeper's scan: only pending rows are indexed, in the order it takes them.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="sideeffect_due_idx",
+                condition=Q(status="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.get_status_display()})"

@@ -144,6 +144,10 @@ def _record(
     )
     if attachments:
         event.attachments.set(attachments)
+    if dossier.code:
+        # Every recorded step of a received dossier is synchronised to the national portal
+        # (Decision 31/2021/QĐ-TTg Art 30(3)); one row per event, carried out by national.services.
+        _side_effect(dossier, "national_sync", event=event.pk)
     logger.info("dossier.%s dossier=%s actor=%s to=%s", action, dossier.pk, getattr(actor, "pk", None), dossier.state)
     return event
 
@@ -881,6 +885,7 @@ def dossier_record_refund(*, dossier: Dossier, amount: int, reference: str, acto
         note=reason,
         data={"amount": int(amount), "reference": reference},
     )
+    _side_effect(dossier, "notify", event="payment_confirmed")
     return dossier
 
 

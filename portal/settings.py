@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "dossiers",
     "payments",
     "notifications",
+    "postal",
+    "national",
+    "django_celery_beat",
 ]
 
 MIDDLEWARE = [
@@ -197,7 +200,10 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Longer than any countdown we use, so that a delayed task is never delivered twice.
+        # An unacknowledged message (its worker died) is redelivered after this long. We use no
+        # countdowns or ETAs at all (retries wait in SideEffect.next_attempt_at and the sweeper
+        # re-publishes), so nothing is delivered twice because of it; lost messages are recovered by
+        # the sweeper well before it.
         "visibility_timeout": 3600,
     }
 else:
@@ -232,7 +238,6 @@ CELERY_BEAT_SCHEDULE = {
     # Proves on /healthz that beat schedules and a worker executes.
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": float(env("HEARTBEAT_SECONDS", "60"))},
     # Re-publishes side effects whose message was lost (broker down at commit time).
-    "sweep-side-effects": {"task": "dossiers.sweep_side_effects", "schedule": 300.0},
     # Settles payments whose IPN never came (a lost notification must not leave a payer unpaid).
     "reconcile-payments": {"task": "payments.reconcile_pending", "schedule": 300.0},
     # Yesterday's report per agency, with the gateway's own figures beside ours (01:30 local time).
@@ -240,8 +245,35 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.build_daily_reports",
         "schedule": crontab(hour=1, minute=30),
     },
+    "sweep-side-effects": {"task": "dossiers.sweep_side_effects", "schedule": 60.0},
+    # Due-soon and overdue alerts to officers (notifications.selectors.alerts_due).
+    "scan-deadlines": {"task": "notifications.scan_deadlines", "schedule": 900.0},
+    "agency-digest": {"task": "notifications.daily_digest", "schedule": crontab(hour=7, minute=0)},
+    # Daily comparison of what the national portal holds against ours.
+    "national-portal-compare": {"task": "national.compare", "schedule": crontab(hour=2, minute=30)},
+    # Dossiers citizens filed on the national portal, taken into our queues.
+    "national-portal-pull": {"task": "national.pull", "schedule": 60.0},
 }
 CELERY_TASK_ALWAYS_EAGER = False
+# Periodic schedules live in the database (django-celery-beat) so that administrators edit them in
+# /admin/; CELERY_BEAT_SCHEDULE above only creates the rows missing at beat's start (portal/beat.py).
+CELERY_BEAT_SCHEDULER = "portal.beat:PortalScheduler"
+
+# Side effects (dossiers.SideEffect) and notifications: how long a published row may stay pending
+# before the sweeper re-publishes it, how many attempts before it is marked failed, and the
+# backoff between attempts (seconds, the last one repeated). The sweeper takes at most
+# SIDE_EFFECT_SWEEP_BATCH rows a run, oldest due first, so a backlog drains in bounded steps.
+SIDE_EFFECT_GRACE_SECONDS = int(env("SIDE_EFFECT_GRACE_SECONDS", "120"))
+SIDE_EFFECT_MAX_ATTEMPTS = int(env("SIDE_EFFECT_MAX_ATTEMPTS", "6"))
+SIDE_EFFECT_BACKOFF_SECONDS = [int(x) for x in env_list("SIDE_EFFECT_BACKOFF_SECONDS", "30,120,600,1800,7200")]
+SIDE_EFFECT_SWEEP_BATCH = int(env("SIDE_EFFECT_SWEEP_BATCH", "500"))
+# A notification being sent is leased for this long: a worker killed mid-send leaves it "sending",
+# and only after the lease may another worker send it again (with the same Message-ID).
+NOTIFICATION_LEASE_SECONDS = int(env("NOTIFICATION_LEASE_SECONDS", "120"))
+# The right-hand side of every e-mail's Message-ID (<reference@domain>): stable across retries.
+NOTIFICATION_MESSAGE_ID_DOMAIN = env("NOTIFICATION_MESSAGE_ID_DOMAIN", "dichvucong.local")
+# Deadline alerts: "due soon" this many working days before a step's or a dossier's due date.
+ALERT_DUE_SOON_WORKING_DAYS = int(env("ALERT_DUE_SOON_WORKING_DAYS", "1"))
 
 # E-mail and SMS. The console backend prints messages in development; production sets SMTP.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -254,6 +286,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Cổng dịch vụ công <no-rep
 SMS_PROVIDER = env("SMS_PROVIDER", "sandbox")
 SMS_API_URL = env("SMS_API_URL", "")
 SMS_API_KEY = env("SMS_API_KEY", "")
+# Where the file-based e-mail backend writes (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 
 # Payment gateways (payments/providers/). "sandbox" is a VNPay-like gateway inside the portal for the
 # demo and tests; production names "vnpay" and sets its merchant credentials (no default secret).
@@ -340,3 +374,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Public postal service (dịch vụ bưu chính công ích): the operator, the postage shown to citizens
+# before they choose delivery by post, and the secret the operator signs status callbacks with.
+POSTAL_PROVIDER = env("POSTAL_PROVIDER", "sandbox")
+POSTAL_RESULT_FEE = int(env("POSTAL_RESULT_FEE", "25000"))
+POSTAL_CALLBACK_SECRET = env("POSTAL_CALLBACK_SECRET", "sandbox-postal-secret" if DEBUG else "")
+POSTAL_SANDBOX_DELAY_SECONDS = float(env("POSTAL_SANDBOX_DELAY_SECONDS", "0"))
+
+# National public service portal (Cổng Dịch vụ công quốc gia) synchronisation.
+NATIONAL_PORTAL = env("NATIONAL_PORTAL", "sandbox")
+NATIONAL_PORTAL_URL = env("NATIONAL_PORTAL_URL", "")
+NATIONAL_PORTAL_KEY = env("NATIONAL_PORTAL_KEY", "")

@@ -17,6 +17,8 @@ urlpatterns = [
     path("procedures/", include("procedures.urls")),
     path("", include("dossiers.urls")),
     path("", include("payments.urls")),
+    path("", include("postal.views")),
+    path("", include("notifications.views")),
     path("admin/", admin.site.urls),
     path("api/", include("procedures.api.urls")),
     path("api/", include("dossiers.api.urls")),

@@ -43,13 +43,30 @@ def _broker_status() -> dict:
     return status
 
 
+def _background_status() -> dict:
+    """The oldest side effect still pending (one indexed row), and whether any failed in the last day."""
+    from dossiers.models import SideEffect
+
+    oldest = (
+        SideEffect.objects.filter(status=SideEffect.Status.PENDING).order_by("created_at").values("created_at").first()
+    )
+    since = timezone.now() - timezone.timedelta(days=1)
+    failed = SideEffect.objects.filter(status=SideEffect.Status.FAILED, created_at__gte=since).exists()
+    return {
+        "oldest_pending_side_effect": oldest["created_at"].isoformat() if oldest else None,
+        "oldest_pending_age_seconds": int((timezone.now() - oldest["created_at"]).total_seconds()) if oldest else 0,
+        "failed_in_last_day": failed,
+    }
+
+
 @never_cache
 @require_GET
 def healthz(request):
-    """Database and broker status as JSON; 503 when either is down."""
+    """Database and broker status, and the background backlog, as JSON; 503 when either is down."""
     database = _database_status()
     broker = _broker_status()
     ok = database["ok"] and broker["ok"]
-    return JsonResponse(
-        {"status": "ok" if ok else "error", "database": database, "broker": broker}, status=200 if ok else 503
-    )
+    body = {"status": "ok" if ok else "error", "database": database, "broker": broker}
+    if database["ok"]:
+        body["background"] = _background_status()
+    return JsonResponse(body, status=200 if ok else 503)
