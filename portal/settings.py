@@ -179,6 +179,11 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
+# Antivirus scanning of uploads (dossiers/scanning.py): clamd over TCP, e.g. tcp://clamd:3310.
+# Required whenever DEBUG is off: without a reachable scanner uploads are refused, never accepted
+# unscanned (ASVS 12.4.2). A development machine without clamd may leave it off.
+CLAMAV_URL = env("CLAMAV_URL", "")
+UPLOAD_SCAN_REQUIRED = env_bool("UPLOAD_SCAN_REQUIRED", not DEBUG)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

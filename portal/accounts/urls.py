@@ -21,4 +21,5 @@ urlpatterns = [
     path("idp/callback/", views.idp_callback, name="idp_callback"),
     # The local sandbox provider's own authorization page (404 unless IDENTITY_PROVIDER=sandbox).
     path("sandbox-idp/authorize/", views.sandbox_idp_authorize, name="sandbox_idp_authorize"),
+    path("sandbox-idp/jwks.json", views.sandbox_idp_jwks, name="sandbox_idp_jwks"),
 ]
