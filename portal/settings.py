@@ -61,12 +61,16 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal.apps.PortalConfig",
     "portal.accounts",
     "procedures",
     "dossiers",
     "payments",
     "notifications",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +81,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(), then: staff pass the second factor before admin, officer pages, API.
+    "django_otp.middleware.OTPMiddleware",
+    "portal.accounts.otp.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.accounts.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -154,6 +161,13 @@ SILENCED_SYSTEM_CHECKS = [
     # citizens behind one NAT address, and one person's typos must not lock out the whole counter.
     "axes.W006",
 ]
+
+# Second factor (TOTP, django-otp) for every staff account (portal/accounts/otp.py). Required unless
+# explicitly turned off; only the test settings turn it off, for tests that are not about it.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Cổng dịch vụ công")
+# Five wrong codes in a row slow further tries down exponentially (django-otp's throttling).
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
@@ -237,6 +251,9 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": float(env("HEARTBEAT_SECONDS", "60"))},
     # Re-publishes side effects whose message was lost (broker down at commit time).
     "sweep-side-effects": {"task": "dossiers.sweep_side_effects", "schedule": 300.0},
+    # Strips personal data past each procedure's retention period (privacy/services.py); daily is
+    # enough for periods counted in years, and a re-run changes nothing twice.
+    "purge-expired-personal-data": {"task": "privacy.purge_expired_dossiers", "schedule": 24 * 3600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = False
 
@@ -318,7 +335,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No CCCD number reaches the logs, whoever logs it (ASVS 7.1.1): the filter masks 12-digit numbers.
+    "filters": {"mask_cccd": {"()": "privacy.masking.MaskCCCDFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_cccd"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -33,6 +33,8 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView, exception_handler
 
+from privacy.services import personal_data_access_record
+
 from .. import selectors, services
 from ..constants import DossierState, FileKind, ResultChannel
 from . import serializers as s
@@ -569,8 +571,8 @@ class OfficerQueueView(ApiView):
         )
 
 
-def _officer_response(request, pk: int) -> Response:
-    dossier = selectors.dossier_get_for_officer(user=request.user, pk=pk)
+def _officer_response(request, pk: int, *, dossier=None) -> Response:
+    dossier = dossier or selectors.dossier_get_for_officer(user=request.user, pk=pk)
     return Response(s.OfficerDossierSerializer(dossier, context={"request": request}).data)
 
 
@@ -583,7 +585,9 @@ class OfficerDossierView(ApiView):
         responses={200: s.OfficerDossierSerializer, **_errors(403, 404)},
     )
     def get(self, request, pk):
-        return _officer_response(request, pk)
+        dossier = selectors.dossier_get_for_officer(user=request.user, pk=pk)
+        personal_data_access_record(dossier=dossier, viewer=request.user, channel="api")
+        return _officer_response(request, pk, dossier=dossier)
 
 
 class OfficerActionView(ApiView):

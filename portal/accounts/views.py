@@ -146,6 +146,9 @@ def register(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 user = form.save()
+                from privacy.services import consent_record
+
+                consent_record(user=user, context="registration", choices=form.consent_choices())
         except IntegrityError:
             # Another registration with the same number, phone or e-mail committed in between.
             form.add_error(None, _("Số định danh cá nhân, số điện thoại hoặc email này đã có tài khoản."))
