@@ -31,6 +31,8 @@ TOTP_DEVICE_NAME = "Ứng dụng xác thực"
 RECOVERY_DEVICE_NAME = "Mã khôi phục"
 # Paths where staff must have passed the second factor.
 PROTECTED_PREFIXES = ("/admin/", "/can-bo/", "/api/")
+# The API's schema and docs hold no personal data.
+EXEMPT_PREFIXES = ("/api/schema/", "/api/docs/")
 
 
 class SecondFactorError(Exception):
@@ -157,6 +159,7 @@ class StaffSecondFactorMiddleware:
         if (
             otp_required()
             and request.path.startswith(PROTECTED_PREFIXES)
+            and not request.path.startswith(EXEMPT_PREFIXES)
             and is_staff_account(request.user)
             and not request.user.is_verified()
         ):

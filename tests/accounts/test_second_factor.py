@@ -198,3 +198,15 @@ def test_the_demo_staff_are_enrolled_with_the_published_secret(settings):
     device = TOTPDevice.objects.get(user__username="motcua")
     assert device.confirmed and device.bin_key.hex() == __import__("base64").b32decode(DEMO_TOTP_SECRET).hex()
     assert not TOTPDevice.objects.filter(user__username="037192004517").exists()
+
+
+def test_the_api_docs_stay_open_to_an_unverified_officer(client, officer):
+    client.force_login(officer)
+
+    assert client.get("/api/schema/").status_code == 200
+
+
+def test_the_otp_login_fixture_gives_a_verified_staff_session(client, officer, otp_login):
+    otp_login(client, officer)
+
+    assert client.get(QUEUE).status_code == 200
