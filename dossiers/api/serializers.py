@@ -144,6 +144,17 @@ class VersionSerializer(RequestSerializer):
     )
 
 
+class SubmitSerializer(VersionSerializer):
+    """Submission, with the optional consents of Decree 13/2023 (processing rests on the legal duty)."""
+
+    consent_notifications = serializers.BooleanField(
+        default=False, help_text=gettext_lazy("Đồng ý nhận thông báo về hồ sơ qua email, tin nhắn.")
+    )
+    consent_data_reuse = serializers.BooleanField(
+        default=False, help_text=gettext_lazy("Đồng ý lưu thông tin để điền sẵn cho lần nộp sau.")
+    )
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 

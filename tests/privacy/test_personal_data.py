@@ -287,3 +287,17 @@ def test_a_refused_view_writes_no_log_row(client, world):
 
     assert client.get(reverse("dossiers:officer_dossier", args=[dossier.pk])).status_code == 404
     assert not PersonalDataAccess.objects.exists()
+
+
+def test_submission_through_the_api_records_consents_once(client, world):
+    dossier = builders.draft(world)
+    client.force_login(world.citizen)
+    url = f"/api/dossiers/{dossier.public_id}/submit/"
+
+    first = client.post(url, {"version": dossier.version, "consent_data_reuse": True}, content_type="application/json")
+    again = client.post(url, {"version": dossier.version, "consent_data_reuse": True}, content_type="application/json")
+
+    assert first.status_code == 200 and again.status_code == 409
+    rows = {c.purpose: c.granted for c in Consent.objects.filter(dossier=dossier)}
+    assert rows == {"processing": True, "notifications": False, "data_reuse": True}
+    assert Consent.objects.filter(dossier=dossier).count() == 3
