@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal.apps.PortalConfig",
     "portal.accounts",
     "procedures",
@@ -71,6 +74,7 @@ INSTALLED_APPS = [
     "postal",
     "national",
     "django_celery_beat",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +85,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(), then: staff pass the second factor before admin, officer pages, API.
+    "django_otp.middleware.OTPMiddleware",
+    "portal.accounts.otp.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.accounts.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -159,6 +166,13 @@ SILENCED_SYSTEM_CHECKS = [
     "axes.W006",
 ]
 
+# Second factor (TOTP, django-otp) for every staff account (portal/accounts/otp.py). Required unless
+# explicitly turned off; only the test settings turn it off, for tests that are not about it.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Cổng dịch vụ công")
+# Five wrong codes in a row slow further tries down exponentially (django-otp's throttling).
+OTP_TOTP_THROTTLE_FACTOR = 1
+
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -183,6 +197,11 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
+# Antivirus scanning of uploads (dossiers/scanning.py): clamd over TCP, e.g. tcp://clamd:3310.
+# Required whenever DEBUG is off: without a reachable scanner uploads are refused, never accepted
+# unscanned (ASVS 12.4.2). A development machine without clamd may leave it off.
+CLAMAV_URL = env("CLAMAV_URL", "")
+UPLOAD_SCAN_REQUIRED = env_bool("UPLOAD_SCAN_REQUIRED", not DEBUG)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -253,6 +272,9 @@ CELERY_BEAT_SCHEDULE = {
     "national-portal-compare": {"task": "national.compare", "schedule": crontab(hour=2, minute=30)},
     # Dossiers citizens filed on the national portal, taken into our queues.
     "national-portal-pull": {"task": "national.pull", "schedule": 60.0},
+    # Strips personal data past each procedure's retention period (privacy/services.py); daily is
+    # enough for periods counted in years, and a re-run changes nothing twice.
+    "purge-expired-personal-data": {"task": "privacy.purge_expired_dossiers", "schedule": 24 * 3600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = False
 # Periodic schedules live in the database (django-celery-beat) so that administrators edit them in
@@ -370,7 +392,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No CCCD number reaches the logs, whoever logs it (ASVS 7.1.1): the filter masks 12-digit numbers.
+    "filters": {"mask_cccd": {"()": "privacy.masking.MaskCCCDFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_cccd"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -25,3 +25,6 @@ STATIC_ROOT = None  # no collected files in tests; whitenoise serves from the fi
 # pytest-django runs with DEBUG off, which would stop whitenoise from finding app static files.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Officer and admin tests that are not about the second factor log in without one; the tests of
+# tests/accounts/test_second_factor.py turn it back on. The production default stays required.
+OTP_REQUIRED = False

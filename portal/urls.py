@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("portal.accounts.urls")),
+    path("tai-khoan/du-lieu-ca-nhan/", include("privacy.urls")),
     path("procedures/", include("procedures.urls")),
     path("", include("dossiers.urls")),
     path("", include("payments.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api/", include("procedures.api.urls")),
     path("api/", include("dossiers.api.urls")),
     path("api/", include("payments.api.urls")),
+    path("api/", include("privacy.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

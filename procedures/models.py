@@ -224,6 +224,19 @@ class Procedure(TimeStampedModel):
             "Thông tư 04/2025/TT-VPCP."
         ),
     )
+    # How long dossiers of this procedure keep their personal data after they close. The Law on
+    # Archives 33/2024/QH15 and the Ministry of Home Affairs' tables of retention periods keep most
+    # dossiers of administrative procedures for years (10 by default here) and some (civil status,
+    # land) permanently: 0 means "permanent", never purged. Decree 13/2023 Art 16 lets personal data
+    # go once its purpose ends, so the purge task removes what this period no longer requires.
+    retention_years = models.PositiveSmallIntegerField(
+        _("thời hạn lưu trữ hồ sơ (năm)"),
+        default=10,
+        help_text=_(
+            "Số năm giữ dữ liệu cá nhân của hồ sơ sau khi kết thúc, theo Luật Lưu trữ và bảng thời hạn "
+            "bảo quản tài liệu; 0 là lưu trữ vĩnh viễn."
+        ),
+    )
     is_published = models.BooleanField(_("công khai"), default=True)
     search_text = models.TextField(editable=False, default="")
 

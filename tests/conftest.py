@@ -21,3 +21,22 @@ def _vietnamese_after_each_test():
     from django.utils import translation
 
     translation.deactivate()
+
+
+@pytest.fixture
+def otp_login():
+    """Log a test client in as a staff member who passed the second factor (for tests with OTP_REQUIRED on)."""
+
+    def login(client, user):
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return login

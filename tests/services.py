@@ -218,6 +218,72 @@ def redis_url() -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
+# --- ClamAV ---------------------------------------------------------------------------------------
+
+# The EICAR test file (eicar.org): every antivirus product detects it, and it harms nothing.
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!H+H*"
+
+
+def _clamd_bin() -> str | None:
+    return shutil.which("clamd") or ("/usr/sbin/clamd" if os.path.exists("/usr/sbin/clamd") else None)
+
+
+@pytest.fixture(scope="session")
+def clamd_url() -> str:
+    """A clamd of this run's own on a free loopback port, with a signature database built here.
+
+    The official signature mirror cannot be reached from these machines, so the database holds only
+    the EICAR test file: its MD5 (local.hdb, the whole file) and its bytes as a body signature
+    (local.ndb, found anywhere, e.g. inside a PDF). Production updates its database with freshclam.
+    """
+    if os.environ.get("TEST_CLAMAV_URL"):
+        return os.environ["TEST_CLAMAV_URL"]
+    if _clamd_bin() is None or not shutil.which("sigtool"):
+        _ensure_packages()
+    clamd, sigtool = _clamd_bin(), shutil.which("sigtool")
+    if clamd is None or sigtool is None:
+        unavailable("ClamAV is not installed (Debian package clamav-daemon)")
+    base = tempfile.mkdtemp(prefix="portal-clamd-")
+    database = os.path.join(base, "db")
+    os.mkdir(database)
+    sample = os.path.join(base, "eicar.com")
+    Path(sample).write_bytes(EICAR)
+    md5 = subprocess.run([sigtool, "--md5", sample], check=True, capture_output=True, text=True).stdout
+    Path(database, "local.hdb").write_text(md5)
+    Path(database, "local.ndb").write_text(f"Portal.Test.EICAR-Body:0:*:{EICAR.hex()}\n")
+    os.remove(sample)
+    port = _free_port()
+    config = os.path.join(base, "clamd.conf")
+    Path(config).write_text(
+        f"DatabaseDirectory {database}\nTCPSocket {port}\nTCPAddr 127.0.0.1\nForeground yes\n"
+        f"LogFile {base}/clamd.log\nStreamMaxLength 30M\n"
+    )
+    process = subprocess.Popen([clamd, "-c", config], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    ready = False
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"zPING\0")
+            ready = sock.recv(16).startswith(b"PONG")
+        if ready:
+            break
+        time.sleep(0.2)
+    if not ready:
+        process.kill()
+        detail = (process.stderr.read() or b"").decode(errors="replace")[-200:] if process.poll() is not None else ""
+        shutil.rmtree(base, ignore_errors=True)
+        unavailable(f"clamd did not start: {detail or 'timeout'}")
+
+    def stop() -> None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(10)
+        shutil.rmtree(base, ignore_errors=True)
+
+    _state["stops"].append(stop)
+    return f"tcp://127.0.0.1:{port}"
+
+
 # --- Chromium -------------------------------------------------------------------------------------
 
 CHROMIUM_ARGS = [

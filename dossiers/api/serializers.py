@@ -144,6 +144,17 @@ class VersionSerializer(RequestSerializer):
     )
 
 
+class SubmitSerializer(VersionSerializer):
+    """Submission, with the optional consents of Decree 13/2023 (processing rests on the legal duty)."""
+
+    consent_notifications = serializers.BooleanField(
+        default=False, help_text=gettext_lazy("Đồng ý nhận thông báo về hồ sơ qua email, tin nhắn.")
+    )
+    consent_data_reuse = serializers.BooleanField(
+        default=False, help_text=gettext_lazy("Đồng ý lưu thông tin để điền sẵn cho lần nộp sau.")
+    )
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 
@@ -550,6 +561,8 @@ class QueueItemSerializer(serializers.ModelSerializer):
     state_label = serializers.CharField(source="get_state_display")
     assignee = OfficerRefSerializer(allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
+    # Lists show the CCCD masked (037******517); the full number only on the dossier itself.
+    applicant_id_number_masked = serializers.SerializerMethodField()
 
     class Meta:
         model = Dossier
@@ -563,12 +576,18 @@ class QueueItemSerializer(serializers.ModelSerializer):
             "state_label",
             "version",
             "applicant_name",
+            "applicant_id_number_masked",
             "submitted_at",
             "received_at",
             "current_due_at",
             "is_overdue",
             "assignee",
         ]
+
+    def get_applicant_id_number_masked(self, obj: Dossier) -> str:
+        from privacy.masking import mask_cccd
+
+        return mask_cccd(obj.applicant_id_number)
 
 
 class QueuePageSerializer(serializers.Serializer):

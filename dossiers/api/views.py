@@ -17,6 +17,7 @@ import logging
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -32,6 +33,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView, exception_handler
+
+from privacy.services import consent_record, personal_data_access_record
 
 from .. import selectors, services
 from ..constants import DossierState, FileKind, ResultChannel
@@ -408,12 +411,23 @@ def _citizen_action(request_serializer, summary: str, description: str = ""):
     )
 
 
-@_citizen_action(s.VersionSerializer, "Nộp hồ sơ", "Kiểm tra đủ thông tin và giấy tờ; chốt phí, lệ phí.")
+@_citizen_action(s.SubmitSerializer, "Nộp hồ sơ", "Kiểm tra đủ thông tin và giấy tờ; chốt phí, lệ phí.")
 class DossierSubmitView(CitizenActionView):
-    request_serializer = s.VersionSerializer
+    request_serializer = s.SubmitSerializer
 
     def perform(self, dossier, user, version, data):
-        services.dossier_submit(dossier=dossier, user=user, expected_version=version)
+        with transaction.atomic():
+            services.dossier_submit(dossier=dossier, user=user, expected_version=version)
+            consent_record(
+                user=user,
+                dossier=dossier,
+                context="submission",
+                choices={
+                    "processing": True,
+                    "notifications": data.get("consent_notifications", False),
+                    "data_reuse": data.get("consent_data_reuse", False),
+                },
+            )
 
 
 @_citizen_action(s.WithdrawSerializer, "Rút hồ sơ", "Chỉ khi hồ sơ chưa được tiếp nhận.")
@@ -569,8 +583,8 @@ class OfficerQueueView(ApiView):
         )
 
 
-def _officer_response(request, pk: int) -> Response:
-    dossier = selectors.dossier_get_for_officer(user=request.user, pk=pk)
+def _officer_response(request, pk: int, *, dossier=None) -> Response:
+    dossier = dossier or selectors.dossier_get_for_officer(user=request.user, pk=pk)
     return Response(s.OfficerDossierSerializer(dossier, context={"request": request}).data)
 
 
@@ -583,7 +597,9 @@ class OfficerDossierView(ApiView):
         responses={200: s.OfficerDossierSerializer, **_errors(403, 404)},
     )
     def get(self, request, pk):
-        return _officer_response(request, pk)
+        dossier = selectors.dossier_get_for_officer(user=request.user, pk=pk)
+        personal_data_access_record(dossier=dossier, viewer=request.user, channel="api")
+        return _officer_response(request, pk, dossier=dossier)
 
 
 class OfficerActionView(ApiView):

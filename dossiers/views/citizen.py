@@ -18,6 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_fsm import can_proceed
 
+from privacy.services import consent_record
 from procedures.calendar import Timing
 from procedures.constants import DOCUMENT_TYPES, FieldKind
 from procedures.selectors import procedure_get_public
@@ -704,7 +706,20 @@ def submit(request: HttpRequest, public_id) -> HttpResponse:
         context["submit_error"] = _("Hồ sơ chưa đủ để nộp. Vui lòng bổ sung các mục dưới đây.")
         return render(request, "dossiers/citizen/review.html", context)
     try:
-        services.dossier_submit(dossier=dossier, user=request.user, expected_version=form.cleaned_data["version"])
+        with transaction.atomic():
+            services.dossier_submit(dossier=dossier, user=request.user, expected_version=form.cleaned_data["version"])
+            # Processing rests on the agency's legal duty (the notice on the page); the other
+            # purposes need the box ticked, and an unticked box is recorded as a refusal.
+            consent_record(
+                user=request.user,
+                dossier=dossier,
+                context="submission",
+                choices={
+                    "processing": True,
+                    "notifications": request.POST.get("consent_notifications") == "on",
+                    "data_reuse": request.POST.get("consent_data_reuse") == "on",
+                },
+            )
     except (services.ConflictError, services.NotAllowedError) as exc:
         current = _get(request, public_id)
         if current.state != S.DRAFT:

@@ -30,6 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from portal.accounts.constants import Role
+from privacy.services import personal_data_access_record
 from procedures.calendar import Timing
 from procedures.constants import StepRole
 from procedures.models import Agency, Field, Procedure
@@ -929,6 +930,8 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
 def dossier_detail(request, pk: int):
     """Everything about one dossier for its officers, and the actions their roles allow now."""
     dossier = dossier_get_for_officer(user=request.user, pk=pk)
+    # The page shows the applicant's CCCD and contacts: who opened it is recorded (Decree 13/2023).
+    personal_data_access_record(dossier=dossier, viewer=request.user, channel="page")
     return render(request, "dossiers/officer/dossier.html", _dossier_context(request, dossier))
 
 

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.db import transaction
@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from portal.admin_scope import AgencyScopedAdminMixin, administered_agency_ids
 from procedures.models import Agency
 
+from . import otp
 from .constants import Role
-from .models import Membership, User
+from .models import AccountEvent, Membership, User
 
 STAFF_ROLE_CHOICES = [(r.value, r.label) for r in Role if r not in (Role.CITIZEN, Role.SYSTEM_ADMIN)]
 
@@ -53,11 +54,13 @@ class StaffCreationForm(AdminUserCreationForm):
 
 @admin.register(User)
 class UserAdmin(AgencyScopedAdminMixin, BaseUserAdmin):
-    list_display = ["username", "full_name", "cccd", "phone", "email", "is_staff", "is_active"]
+    # The list shows the CCCD masked; the full number is on the person's own page (Decree 13/2023).
+    list_display = ["username", "full_name", "masked_cccd", "phone", "email", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_superuser", "is_active", "memberships__role", "memberships__agency"]
     search_fields = ["username", "full_name", "cccd", "phone", "email"]
     ordering = ["username"]
     inlines = [MembershipInline]
+    actions = ["reset_second_factor"]
     # Agency administrators see the staff of their agencies, never citizens.
     agency_lookup = "memberships__agency"
     fieldsets = [
@@ -126,6 +129,63 @@ class UserAdmin(AgencyScopedAdminMixin, BaseUserAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         sync_staff_flag(form.instance)
+
+    @admin.display(description=_("số định danh cá nhân"), ordering="cccd")
+    def masked_cccd(self, obj):
+        from privacy.masking import mask_cccd
+
+        return mask_cccd(obj.cccd) or "—"
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("reset_second_factor", None)
+        return actions
+
+    @admin.action(description=_("Đặt lại xác thực hai lớp (đăng ký lại ở lần đăng nhập sau)"))
+    def reset_second_factor(self, request, queryset):
+        done = 0
+        for user in queryset:
+            try:
+                otp.otp_reset(actor=request.user, user=user)
+            except otp.SecondFactorError as exc:
+                self.message_user(request, f"{user}: {exc}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("Đã đặt lại xác thực hai lớp cho %(count)d tài khoản.") % {"count": done})
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):
+    """The audit trail of account security changes: read only, for system administrators."""
+
+    list_display = ["created_at", "action", "subject", "actor"]
+    list_filter = ["action"]
+    list_select_related = ["subject", "actor"]
+    raw_id_fields = ["subject", "actor"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# django-otp's own device admins would let a device be removed (or its secret read) without the
+# audited reset above; the reset action is the only way.
+for _model in (otp.TOTPDevice, otp.StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 @admin.register(Membership)

@@ -140,6 +140,27 @@ class RegistrationForm(forms.ModelForm):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+    # Consent per purpose (Decree 13/2023 Art 11): explicit, separate, never pre-ticked.
+    consent_processing = forms.BooleanField(
+        label=_(
+            "Tôi đã đọc thông báo về xử lý dữ liệu cá nhân và đồng ý để cơ quan nhà nước xử lý dữ liệu của tôi "
+            "khi giải quyết hồ sơ thủ tục hành chính."
+        ),
+        error_messages={"required": _("Cần đồng ý xử lý dữ liệu để giải quyết hồ sơ thì mới đăng ký được.")},
+    )
+    consent_notifications = forms.BooleanField(
+        label=_("Đồng ý nhận thông báo về hồ sơ qua email, tin nhắn (không bắt buộc)."), required=False
+    )
+    consent_data_reuse = forms.BooleanField(
+        label=_("Đồng ý lưu thông tin để điền sẵn cho lần nộp hồ sơ sau (không bắt buộc)."), required=False
+    )
+
+    def consent_choices(self) -> dict[str, bool]:
+        return {
+            "processing": self.cleaned_data["consent_processing"],
+            "notifications": self.cleaned_data["consent_notifications"],
+            "data_reuse": self.cleaned_data["consent_data_reuse"],
+        }
 
     error_messages = {
         "password_mismatch": _("Hai mật khẩu đã nhập không giống nhau."),

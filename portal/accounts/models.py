@@ -104,3 +104,42 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()} – {self.agency}"
+
+
+class AccountEvent(models.Model):
+    """Append-only audit of security changes to an account (second factor enrolled, used, reset)."""
+
+    class Action(models.TextChoices):
+        OTP_ENROLLED = "otp_enrolled", _("đăng ký xác thực hai lớp")
+        OTP_RECOVERY_USED = "otp_recovery_used", _("dùng mã khôi phục")
+        OTP_RESET = "otp_reset", _("đặt lại xác thực hai lớp")
+        DATA_EXPORTED = "data_exported", _("tải dữ liệu cá nhân")
+        DELETION_REQUESTED = "deletion_requested", _("yêu cầu xóa dữ liệu cá nhân")
+        ACCOUNT_ERASED = "account_erased", _("xóa dữ liệu tài khoản")
+
+    subject = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="account_events", verbose_name=_("tài khoản")
+    )
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("người thực hiện")
+    )
+    action = models.CharField(_("thao tác"), max_length=30, choices=Action.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("nhật ký bảo mật tài khoản")
+        verbose_name_plural = _("nhật ký bảo mật tài khoản")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} – {self.subject_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Audit rows are written once (ASVS 7.3.3): an update would rewrite history.
+        if self.pk is not None:
+            raise ValueError("account events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("account events are append-only")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import otp_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -16,9 +16,14 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", views.PortalPasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    # Second factor for staff (TOTP and recovery codes).
+    path("2fa/", otp_views.otp_verify, name="otp_verify"),
+    path("2fa/enrol/", otp_views.otp_enrol, name="otp_enrol"),
+    path("2fa/recovery-codes/", otp_views.otp_recovery_codes, name="otp_recovery_codes"),
     # Identity provider (VNeID-style OpenID Connect).
     path("idp/login/", views.idp_login, name="idp_login"),
     path("idp/callback/", views.idp_callback, name="idp_callback"),
     # The local sandbox provider's own authorization page (404 unless IDENTITY_PROVIDER=sandbox).
     path("sandbox-idp/authorize/", views.sandbox_idp_authorize, name="sandbox_idp_authorize"),
+    path("sandbox-idp/jwks.json", views.sandbox_idp_jwks, name="sandbox_idp_jwks"),
 ]

@@ -21,7 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.forms.forms import NON_FIELD_ERRORS
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.crypto import constant_time_compare
@@ -43,7 +43,8 @@ from .forms import (
     SandboxIdentityForm,
 )
 from .models import phone_validator
-from .providers.base import IdentityClaims, IdentityProvider, IdentityProviderError
+from .providers import sandbox
+from .providers.base import IdentityClaims, IdentityProvider, IdentityProviderError, IdentityProviderUnavailable
 from .providers.registry import get_provider
 from .providers.sandbox import DEMO_IDENTITIES, SandboxProvider
 
@@ -145,6 +146,9 @@ def register(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 user = form.save()
+                from privacy.services import consent_record
+
+                consent_record(user=user, context="registration", choices=form.consent_choices())
         except IntegrityError:
             # Another registration with the same number, phone or e-mail committed in between.
             form.add_error(None, _("Số định danh cá nhân, số điện thoại hoặc email này đã có tài khoản."))
@@ -320,7 +324,11 @@ def idp_callback(request: HttpRequest) -> HttpResponse:
             ),
             status=400,
         )
-    provider = get_provider(pending["provider"])
+    try:
+        provider = get_provider(pending["provider"])
+    except ImproperlyConfigured:
+        logger.exception("auth.idp.misconfigured")
+        return _idp_error(request, _("Đăng nhập bằng VNeID hiện chưa được cấu hình."), status=503)
     if request.GET.get("error"):
         logger.info("auth.idp.denied provider=%s error=%s", provider.name, _log_token(request.GET["error"]))
         messages.info(request, _("Đăng nhập bằng VNeID đã bị hủy."))
@@ -331,6 +339,17 @@ def idp_callback(request: HttpRequest) -> HttpResponse:
         return _idp_error(request, _("Hệ thống định danh không trả về mã xác thực. Vui lòng thử lại."), status=400)
     try:
         claims = provider.exchange_code(request, code, pending["nonce"])
+    except IdentityProviderUnavailable as exc:
+        # Unreachable, misconfigured or publishing unusable keys: the person can do nothing but wait.
+        logger.error("auth.idp.unavailable provider=%s reason=%s", provider.name, exc)
+        return _idp_error(
+            request,
+            _(
+                "Không kết nối được với hệ thống định danh hoặc hệ thống đang được cấu hình lại. "
+                "Vui lòng thử lại sau hoặc đăng nhập bằng mật khẩu."
+            ),
+            status=502,
+        )
     except IdentityProviderError as exc:
         logger.warning("auth.idp.exchange_failed provider=%s reason=%s", provider.name, exc)
         return _idp_error(
@@ -373,6 +392,14 @@ def idp_callback(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, _("Đăng nhập bằng VNeID thành công."))
     return redirect(_safe_next(request, pending.get("next")) or settings.LOGIN_REDIRECT_URL)
+
+
+@require_GET
+def sandbox_idp_jwks(request: HttpRequest) -> HttpResponse:
+    """The sandbox provider's public signing keys (its jwks_uri); 404 unless it is the provider."""
+    if not isinstance(_configured_provider(), SandboxProvider):
+        raise Http404
+    return JsonResponse(sandbox.jwks())
 
 
 @never_cache

@@ -1,4 +1,4 @@
-"""The generic OpenID Connect client, against a stubbed urlopen (no network)."""
+"""The generic OpenID Connect client, against a stubbed urlopen (no network) serving signed tokens."""
 
 import base64
 import datetime
@@ -12,6 +12,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 from django.urls import reverse
+from joserfc import jwt
+from joserfc.jwk import OctKey, RSAKey
 
 from portal.accounts.constants import Gender
 from portal.accounts.providers import oidc
@@ -29,7 +31,11 @@ DISCOVERY = {
     "authorization_endpoint": f"{ISSUER}/authorize",
     "token_endpoint": f"{ISSUER}/token",
     "userinfo_endpoint": f"{ISSUER}/userinfo",
+    "jwks_uri": f"{ISSUER}/jwks",
 }
+# The provider's signing key, and another one nobody published.
+PROVIDER_KEY = RSAKey.generate_key(2048, parameters={"kid": "provider-1"})
+FORGER_KEY = RSAKey.generate_key(2048, parameters={"kid": "provider-1"})
 USERINFO = {
     "sub": CCCD,
     "name": "Nguyễn Văn An",
@@ -45,10 +51,17 @@ def b64url(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def id_token(**overrides) -> str:
-    claims = {"iss": ISSUER, "aud": CLIENT_ID, "sub": CCCD, "exp": time.time() + 300, "nonce": "nonce-1"}
+def id_token(key=PROVIDER_KEY, **overrides) -> str:
+    claims = {
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "sub": CCCD,
+        "exp": int(time.time()) + 300,
+        "nonce": "nonce-1",
+        "acr": "urn:vneid:loa:2",
+    }
     claims.update(overrides)
-    return f"{b64url({'alg': 'RS256'})}.{b64url(claims)}.signature"
+    return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
 
 
 class FakeResponse(io.BytesIO):
@@ -64,6 +77,7 @@ class FakeIdP:
 
     def __init__(self, *, token=None, userinfo=None, discovery=None, fail=None):
         self.token = token if token is not None else {"access_token": "at-1", "id_token": id_token()}
+        self.jwks = {"keys": [PROVIDER_KEY.as_dict(private=False)]}
         self.userinfo = userinfo if userinfo is not None else USERINFO
         self.discovery = discovery if discovery is not None else DISCOVERY
         self.fail = fail
@@ -79,6 +93,7 @@ class FakeIdP:
             "/.well-known/openid-configuration": self.discovery,
             "/token": self.token,
             "/userinfo": self.userinfo,
+            "/jwks": self.jwks,
         }[path]
         return FakeResponse(json.dumps(body).encode())
 
@@ -250,6 +265,135 @@ def test_oidc_login_end_to_end_through_the_views(client, oidc_settings, fake_idp
 @pytest.mark.django_db
 def test_unreachable_provider_shows_an_error_page(client, oidc_settings, fake_idp):
     fake_idp.fail = "/.well-known/openid-configuration"
+
+    response = client.get(reverse("accounts:idp_login"))
+
+    assert response.status_code == 502
+    assert "Không kết nối được với hệ thống định danh" in response.content.decode()
+
+
+# --- signature verification (issue 10, point 6) ----------------------------------------------------
+
+
+def _unsigned(header: dict, claims: dict) -> str:
+    return f"{b64url(header)}.{b64url(claims)}."
+
+
+def _valid_claims(**overrides) -> dict:
+    return {
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "sub": CCCD,
+        "exp": int(time.time()) + 300,
+        "nonce": "nonce-1",
+        **overrides,
+    }
+
+
+def test_a_token_signed_with_another_key_is_refused(oidc_settings, fake_idp):
+    fake_idp.token = {"access_token": "at-1", "id_token": id_token(key=FORGER_KEY)}
+
+    with pytest.raises(IdentityProviderError, match="signature"):
+        exchange()
+
+
+def test_a_token_whose_payload_was_changed_after_signing_is_refused(oidc_settings, fake_idp):
+    header, _payload, signature = id_token().split(".")
+    forged = b64url(_valid_claims(sub="001195004321", acr="urn:vneid:loa:2"))
+    fake_idp.token = {"access_token": "at-1", "id_token": f"{header}.{forged}.{signature}"}
+
+    with pytest.raises(IdentityProviderError, match="signature"):
+        exchange()
+
+
+def test_an_unsigned_token_with_alg_none_is_refused(oidc_settings, fake_idp):
+    fake_idp.token = {"access_token": "at-1", "id_token": _unsigned({"alg": "none"}, _valid_claims())}
+
+    with pytest.raises(IdentityProviderError, match="algorithm not allowed"):
+        exchange()
+
+
+def test_an_hmac_token_keyed_with_the_public_key_is_refused(oidc_settings, fake_idp):
+    import hashlib
+    import hmac
+
+    signing_input = f"{b64url({'alg': 'HS256', 'kid': 'provider-1'})}.{b64url(_valid_claims())}"
+    mac = hmac.new(PROVIDER_KEY.as_pem(private=False), signing_input.encode(), hashlib.sha256).digest()
+    forged = f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    fake_idp.token = {"access_token": "at-1", "id_token": forged}
+
+    with pytest.raises(IdentityProviderError, match="algorithm not allowed"):
+        exchange()
+
+
+def test_a_symmetric_key_in_the_jwks_is_never_used(oidc_settings, fake_idp):
+    secret = OctKey.generate_key(256, parameters={"kid": "oct-1"})
+    fake_idp.jwks = {"keys": [secret.as_dict(private=True)]}
+    oidc_settings.OIDC_ALGORITHMS = ["HS256", "RS256"]
+    fake_idp.token = {
+        "access_token": "at-1",
+        "id_token": jwt.encode({"alg": "HS256", "kid": "oct-1"}, _valid_claims(), secret, algorithms=["HS256"]),
+    }
+
+    with pytest.raises(IdentityProviderError):
+        exchange()
+
+
+def test_a_rotated_key_is_fetched_again_once(oidc_settings, fake_idp):
+    exchange()  # caches the JWKS with provider-1
+    rotated = RSAKey.generate_key(2048, parameters={"kid": "provider-2"})
+    fake_idp.jwks = {"keys": [rotated.as_dict(private=False)]}
+    fake_idp.token = {"access_token": "at-1", "id_token": id_token(key=rotated)}
+
+    assert exchange().cccd == CCCD
+    assert sum(urlsplit(r.full_url).path == "/jwks" for r in fake_idp.requests) == 2
+
+
+def test_the_identity_level_comes_from_the_signed_token_not_from_userinfo(oidc_settings, fake_idp):
+    fake_idp.token = {"access_token": "at-1", "id_token": id_token(acr="urn:vneid:loa:1")}
+    fake_idp.userinfo = {**USERINFO, "acr": "urn:vneid:loa:2", "cccd": "001195004321"}
+
+    claims = exchange()
+
+    assert claims.identity_level == 1
+    assert claims.cccd == CCCD
+
+
+def test_a_token_without_expiry_is_refused(oidc_settings, fake_idp):
+    claims = _valid_claims()
+    del claims["exp"]
+    fake_idp.token = {"access_token": "at-1", "id_token": jwt.encode({"alg": "RS256"}, claims, PROVIDER_KEY)}
+
+    with pytest.raises(IdentityProviderError):
+        exchange()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "breakage",
+    ["jwks-unreachable", "jwks-garbage", "no-jwks-uri"],
+)
+def test_a_misconfigured_provider_shows_a_clear_message_not_a_server_error(client, oidc_settings, fake_idp, breakage):
+    if breakage == "jwks-unreachable":
+        fake_idp.fail = "/jwks"
+    elif breakage == "jwks-garbage":
+        fake_idp.jwks = {"keys": [{"kty": "RSA", "n": "not-base64!", "e": "AQAB"}]}
+    else:
+        fake_idp.discovery = {k: v for k, v in DISCOVERY.items() if k != "jwks_uri"}
+    response = client.get(reverse("accounts:idp_login"))
+    authorize = {key: values[0] for key, values in parse_qs(urlsplit(response["Location"]).query).items()}
+    fake_idp.token = {"access_token": "at-1", "id_token": id_token(nonce=authorize["nonce"])}
+
+    callback = client.get(f"{reverse('accounts:idp_callback')}?{urlencode({'code': 'c', 'state': authorize['state']})}")
+
+    assert callback.status_code == 502
+    assert "Vui lòng thử lại sau" in callback.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_missing_oidc_settings_show_a_clear_message(client, oidc_settings, fake_idp):
+    oidc_settings.OIDC_CLIENT_SECRET = ""
 
     response = client.get(reverse("accounts:idp_login"))
 

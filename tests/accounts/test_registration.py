@@ -15,6 +15,7 @@ VALID = {
     "email": "Tran.Thi.Binh@example.vn",
     "password1": "mot-mat-khau-du-dai-2026",
     "password2": "mot-mat-khau-du-dai-2026",
+    "consent_processing": "on",
 }
 
 

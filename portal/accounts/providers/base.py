@@ -18,6 +18,10 @@ class IdentityProviderError(Exception):
     """The provider refused or failed the exchange. The message is for logs: it holds no personal data."""
 
 
+class IdentityProviderUnavailable(IdentityProviderError):
+    """The provider cannot be used at all: unreachable, misconfigured, or publishing unusable keys."""
+
+
 @dataclass(frozen=True)
 class IdentityClaims:
     """What the provider asserts about the person. Personal fields stay out of repr() and so out of logs."""

@@ -32,6 +32,9 @@ from procedures.services import ImportError_, procedures_import
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_PASSWORD = "Demo@2026-dichvucong"  # noqa: S105 - published on purpose, for the demo accounts only
 DEMO_URL = "http://127.0.0.1:8000/"
+# The demo staff's second factor (TOTP, RFC 6238), published like the password: add it to any
+# authenticator app, or `oathtool --totp -b <secret>`. Never used outside the demo data.
+DEMO_TOTP_SECRET = "DICHVUCONGDEMOTOTPNINHBINHQUANTR"  # noqa: S105 - published on purpose
 
 PROVINCE_CENTRE = "000.00.01.H40"  # Trung tâm Phục vụ hành chính công tỉnh Ninh Bình
 DEMO_COMMUNE = "000.00.41.H40"  # UBND phường Hoa Lư
@@ -153,6 +156,10 @@ class Command(BaseCommand):
             "Công dân cũng đăng nhập được bằng số điện thoại hoặc thư điện tử. Mật khẩu chỉ được đặt khi tạo "
             "tài khoản lần đầu."
         )
+        self.stdout.write(
+            f"Cán bộ và quản trị cần thêm mã xác thực hai lớp (TOTP): khóa bí mật mẫu {DEMO_TOTP_SECRET} "
+            f"(thêm vào ứng dụng xác thực, hoặc `oathtool --totp -b {DEMO_TOTP_SECRET}`)."
+        )
         self.stdout.write(self.style.SUCCESS(f"Mở {DEMO_URL} để dùng thử."))
 
 
@@ -230,6 +237,8 @@ def load_accounts(agencies: dict[str, Agency]) -> dict[str, User]:
             user.save()
         for identifier, role in spec["memberships"]:
             Membership.objects.get_or_create(user=user, agency=agencies[identifier], role=role)
+        if user.is_staff or user.is_superuser or spec["memberships"]:
+            _enrol_demo_totp(user)
         users[user.username] = user
     return users
 
@@ -266,3 +275,13 @@ def load_fee_policies() -> None:
             field=None,
             defaults={"percent": 100, "proof_required": proof, "legal_basis": "Luật Phí và lệ phí 2015, Điều 10"},
         )
+def _enrol_demo_totp(user: User) -> None:
+    """Give a demo staff account the published TOTP secret, unless it already has a second factor."""
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    TOTPDevice.objects.create(user=user, name="Ứng dụng xác thực (dữ liệu mẫu)", key=key, confirmed=True)

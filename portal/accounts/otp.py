@@ -1,0 +1,179 @@
+"""The second factor for staff (issue 10, point 9): TOTP (RFC 6238) with django-otp, recovery codes.
+
+Officers and administrators see citizens' personal data, so everyone who is staff (a membership,
+`is_staff` or a superuser) must prove a time-based one-time password once per session before the
+admin, the officer pages or the API answer them. Recovery codes are django-otp static tokens: each
+works once. Only a system administrator may reset someone's second factor, and the reset is audited.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_otp import devices_for_user, user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import AccountEvent
+
+logger = logging.getLogger("portal.accounts")
+
+RECOVERY_CODE_COUNT = 10
+TOTP_DEVICE_NAME = "Ứng dụng xác thực"
+RECOVERY_DEVICE_NAME = "Mã khôi phục"
+# Paths where staff must have passed the second factor.
+PROTECTED_PREFIXES = ("/admin/", "/can-bo/", "/api/")
+# The API's schema and docs hold no personal data.
+EXEMPT_PREFIXES = ("/api/schema/", "/api/docs/")
+
+
+class SecondFactorError(Exception):
+    """A refused second-factor step; the message is for the person."""
+
+
+def is_staff_account(user) -> bool:
+    """Whether the account sees other people's data: any staff membership, is_staff or superuser."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or user.memberships.exists())
+
+
+def otp_required() -> bool:
+    return bool(getattr(settings, "OTP_REQUIRED", True))
+
+
+def _new_recovery_codes() -> list[str]:
+    # 10 characters of base32 (50 bits each), grouped for reading aloud: "abcde-fghij".
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    codes = []
+    for _index in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(alphabet) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    return codes
+
+
+@transaction.atomic
+def otp_enrolment_start(*, user) -> TOTPDevice:
+    """The person's unconfirmed TOTP device (created on first call, reused until confirmed).
+
+    Refused once a confirmed device exists: a second device would be a way round the reset audit.
+    """
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise SecondFactorError(_("Tài khoản đã đăng ký xác thực hai lớp."))
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+
+
+@transaction.atomic
+def otp_enrolment_confirm(*, user, token: str) -> list[str]:
+    """Confirm the pending device with a valid code; return the new recovery codes (shown once).
+
+    Writes an OTP_ENROLLED audit row. Raises SecondFactorError for a wrong code.
+    """
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None:
+        raise SecondFactorError(_("Chưa bắt đầu đăng ký xác thực hai lớp. Vui lòng tải lại trang."))
+    if not device.verify_token(_clean(token)):
+        raise SecondFactorError(_("Mã xác thực không đúng hoặc đã hết hạn. Vui lòng nhập mã đang hiện trên ứng dụng."))
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = recovery_codes_replace(user=user)
+    AccountEvent.objects.create(subject=user, actor=user, action=AccountEvent.Action.OTP_ENROLLED)
+    logger.info("auth.otp.enrolled public_id=%s", user.public_id)
+    return codes
+
+
+def recovery_codes_replace(*, user) -> list[str]:
+    """New recovery codes for the person, invalidating the old ones."""
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = _new_recovery_codes()
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def _clean(token: str) -> str:
+    return "".join((token or "").split()).lower()
+
+
+def otp_verify(*, user, token: str):
+    """The confirmed device that accepts this code (a recovery code is used up), or None.
+
+    A recovery code used is audited, so the person and the administrators can see it.
+    """
+    token = _clean(token)
+    if not token:
+        return None
+    for device in devices_for_user(user, confirmed=True):
+        if isinstance(device, StaticDevice):
+            if device.verify_token(token):  # deletes the token: each code works once
+                AccountEvent.objects.create(subject=user, actor=user, action=AccountEvent.Action.OTP_RECOVERY_USED)
+                logger.warning("auth.otp.recovery_code_used public_id=%s", user.public_id)
+                return device
+        elif device.verify_token(token.replace("-", "")):
+            return device
+    return None
+
+
+@transaction.atomic
+def otp_reset(*, actor, user) -> None:
+    """Remove the person's second factor so they enrol again at their next login.
+
+    Only a system administrator (superuser) may do it, never on their own account (another
+    administrator must), and every reset writes an OTP_RESET audit row.
+    """
+    if not actor.is_superuser:
+        raise SecondFactorError(_("Chỉ quản trị hệ thống được đặt lại xác thực hai lớp."))
+    if actor.pk == user.pk:
+        raise SecondFactorError(_("Không tự đặt lại xác thực hai lớp của chính mình; hãy nhờ quản trị viên khác."))
+    removed = 0
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()
+        removed += 1
+    AccountEvent.objects.create(
+        subject=user, actor=actor, action=AccountEvent.Action.OTP_RESET, data={"devices": removed}
+    )
+    logger.warning("auth.otp.reset public_id=%s by=%s", user.public_id, actor.public_id)
+
+
+class StaffSecondFactorMiddleware:
+    """Staff reach the admin, officer pages and API only after the second factor in this session.
+
+    Needs django_otp.middleware.OTPMiddleware before it (request.user.is_verified()).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if (
+            otp_required()
+            and request.path.startswith(PROTECTED_PREFIXES)
+            and not request.path.startswith(EXEMPT_PREFIXES)
+            and is_staff_account(request.user)
+            and not request.user.is_verified()
+        ):
+            return self._refuse(request)
+        return self.get_response(request)
+
+    def _refuse(self, request: HttpRequest):
+        enrolled = user_has_device(request.user, confirmed=True)
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"detail": _("Cần xác thực hai lớp trước khi dùng API."), "code": "second_factor_required"},
+                status=403,
+            )
+        target = reverse("accounts:otp_verify" if enrolled else "accounts:otp_enrol")
+        return redirect(
+            f"{target}?{urlencode({'next': request.get_full_path()})}" if request.method == "GET" else target
+        )
