@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import groupby
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from dossiers.constants import (
@@ -924,10 +925,15 @@ def copy_rows(cursor, model, rows: Iterable[dict], *, table: str | None = None, 
     """COPY rows (dicts keyed by attname; every column must be present) into the model's table."""
     columns = columns or table_columns(model)
     names = ", ".join(f'"{c}"' for c, _a, _f in columns)
+    getter = itemgetter(*(attname for _c, attname, _f in columns))
+    converted = [i for i, (_c, _a, convert) in enumerate(columns) if convert is not _same]
     count = 0
     with cursor.copy(f'COPY "{table or model._meta.db_table}" ({names}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([convert(row[attname]) for _c, attname, convert in columns])
+            values = list(getter(row))
+            for i in converted:
+                values[i] = columns[i][2](values[i])
+            copy.write_row(values)
             count += 1
     return count
 

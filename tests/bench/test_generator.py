@@ -278,3 +278,39 @@ def test_generated_states_and_event_actions_are_the_services(world):
     ]
     assert [s["role"] for s in told[0].steps] == ["reception", "specialist", "leader"]
     assert [(f["name"], f["amount"]) for f in told[0].fees] == [("Lệ phí đăng ký", 15000)]
+
+
+@pytest.mark.postgres
+def test_generated_rows_load_through_copy_and_read_back_as_the_orm_reads_them(world):
+    from django.db import connection
+
+    from bench.generator import attachment_columns, copy_rows
+    from dossiers.models import DossierRating
+
+    province = province_of(world)
+    tables = ("dossier", "step", "event", "file", "fee", "pause", "sideeffect", "attachment", "rating")
+    province.next_ids = dict.fromkeys(tables, 10_000)  # above the rows the services wrote
+    stories = by_generator(world, province)
+    stories[0].rate(user=person(world.citizen), scores={"time": 2}, at=dt.datetime.now(tz=VN))
+    raw = connection.cursor().cursor  # the psycopg cursor, inside the test's transaction
+    for model, rows in [
+        (Dossier, [s.dossier for s in stories]),
+        (DossierStep, [r for s in stories for r in s.steps]),
+        (DossierEvent, [r for s in stories for r in s.events]),
+        (DossierFile, [r for s in stories for r in s.files]),
+        (DossierFee, [r for s in stories for r in s.fees]),
+        (DossierPause, [r for s in stories for r in s.pauses]),
+        (SideEffect, [r for s in stories for r in s.effects]),
+        (DossierRating, [r for s in stories for r in s.ratings]),
+    ]:
+        assert copy_rows(raw, model, rows) == len(rows)
+    attachments = [r for s in stories for r in s.attachments]
+    copy_rows(raw, None, attachments, table="dossiers_dossierevent_attachments", columns=attachment_columns())
+    for story in stories:
+        loaded = Dossier.objects.get(pk=story.dossier["id"])
+        assert loaded.state == story.dossier["state"] and loaded.code == story.dossier["code"]
+        assert loaded.answers == ANSWERS and loaded.current_due_at == story.dossier["current_due_at"]
+        events = list(loaded.events.order_by("id").values_list("action", "data"))
+        assert events == [(e["action"], e["data"]) for e in story.events]
+        assert loaded.events.filter(attachments__isnull=False).count() == len(story.attachments)
+    assert DossierRating.objects.get(dossier_id=stories[0].dossier["id"]).scores == {"time": 2}
