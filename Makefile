@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format system venv migrate demo clean bench
+.PHONY: run test lint format system venv migrate demo clean bench bench-province bench-province-reuse bench-quick
 
 ## run: install what is missing, migrate, load the demo data, start web + worker + beat on :8000
 run: venv
@@ -32,6 +32,20 @@ format: venv
 ## bench: the benchmarks in bench/ (on demand, never part of make test)
 bench: venv
 	$(BIN)/python -m bench
+
+## bench-province: a PostgreSQL of its own loaded with a province (DOSSIERS, default 1,000,000), then the
+## HTTP scenarios with wrk against gunicorn; bench-province-reuse measures the database loaded before;
+## bench-quick checks the harness on 3,000 dossiers. See README "Benchmarks".
+DOSSIERS ?= 1000000
+bench-province: venv
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python -m bench.province --dossiers $(DOSSIERS) $(BENCH_ARGS)
+bench-province-reuse: venv
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python -m bench.province --dossiers $(DOSSIERS) --reuse $(BENCH_ARGS)
+bench-quick: venv
+	command -v wrk >/dev/null || apt-get install -y wrk
+	BENCH_DIR=/var/tmp/portal-bench-quick $(BIN)/python -m bench.province --dossiers 3000 --duration 3
 
 venv: $(STAMP)
 $(STAMP): requirements.txt

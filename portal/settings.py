@@ -342,6 +342,9 @@ TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", "30/m")
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 # Public address of the portal, printed as a QR code on the official forms.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# The baseline views of the benchmark harness (bench/views.py, under /bench/). Off by default; only
+# `make bench-province` turns it on for its own gunicorn on 127.0.0.1. Never set it in production.
+BENCH_VIEWS = env_bool("BENCH_VIEWS", False)
 
 # Office hours of state agencies (Decree 297/2025 Art 6(3) counts the cut-off from their end).
 OFFICE_MORNING = ("07:30", "11:30")
