@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.accounts.cccd import validate_cccd
 from portal.accounts.models import phone_validator
+from portal.widgets import DATE_HELP, DATE_INPUT_FORMATS, VietnameseDateInput
 from procedures.constants import FieldKind
 
 from .constants import RATING_CRITERIA, RATING_SCORES, ResultChannel
@@ -58,6 +59,18 @@ def applicant_extra_fields(fields: list[dict]) -> list[dict]:
     ]
 
 
+def display_answer(spec: dict, value) -> str:
+    """An answer as people read it: dates dd/mm/yyyy (stored ISO), "—" when empty."""
+    if value in (None, ""):
+        return "—"
+    if spec.get("kind") == FieldKind.DATE:
+        try:
+            return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
 def sections(fields: list[dict]) -> list[str]:
     """The topics of the form in order of first appearance."""
     seen: list[str] = []
@@ -91,11 +104,10 @@ def _form_field(spec: dict) -> forms.Field:
             **common,
         )
     if kind == FieldKind.DATE:
-        # An ISO value is what <input type="date"> shows; the locale's d/m/Y would leave it empty.
+        # Typed dd/mm/yyyy whatever the browser's language (its picker would say mm/dd/yyyy).
+        help_text = " ".join(filter(None, [common.pop("help_text"), str(DATE_HELP)]))
         return forms.DateField(
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-            **common,
+            widget=VietnameseDateInput(), input_formats=DATE_INPUT_FORMATS, help_text=help_text, **common
         )
     if kind == FieldKind.CHOICE:
         # Stripped like FormField.choice_list, so that fee conditions compare the same values.

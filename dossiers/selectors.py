@@ -123,11 +123,18 @@ def file_get_for_user(*, user, public_id) -> DossierFile:
 
 
 def dossier_find_public(*, code: str) -> Dossier | None:
+    """A dossier by its code, or by its submission reference (both unique, both indexed)."""
     return (
         Dossier.objects.exclude(state=S.DRAFT)
         .exclude(code__isnull=True)
         .select_related("procedure", "agency", "receiving_agency")
         .filter(code=code.strip())
+        .first()
+    ) or (
+        # The submission reference, for a dossier not received yet (or an applicant without a code).
+        Dossier.objects.exclude(state=S.DRAFT)
+        .select_related("procedure", "agency", "receiving_agency")
+        .filter(reference=code.strip().upper())
         .first()
     )
 

@@ -168,6 +168,8 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
+# dd/mm/yyyy and HH:MM dd/mm/yyyy in every page and language, officers' and admin's included.
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -268,7 +270,10 @@ TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", "30/m")
 # Behind a reverse proxy, name the header that carries the client address (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 # Public address of the portal, printed as a QR code on the official forms.
-PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# The port `make run` serves on (the Procfile's gunicorn binds it). In development the links and QR
+# codes on forms follow it; production sets PORTAL_BASE_URL to the public address.
+WEB_PORT = int(env("WEB_PORT", "8000"))
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
 
 # Office hours of state agencies (Decree 297/2025 Art 6(3) counts the cut-off from their end).
 OFFICE_MORNING = ("07:30", "11:30")

@@ -29,8 +29,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_fsm import can_proceed
 
-from procedures.calendar import Timing
-from procedures.constants import DOCUMENT_TYPES, FieldKind
+from procedures.calendar import Timing, WorkingCalendar
+from procedures.constants import DOCUMENT_TYPES
 from procedures.selectors import procedure_get_public
 
 from .. import selectors, services
@@ -54,6 +54,7 @@ from ..forms import (
     _jsonable,
     applicant_codes,
     applicant_extra_fields,
+    display_answer,
     own_sections,
     validate_answers,
 )
@@ -408,14 +409,7 @@ def _upload_problems(forms_by_id: dict[str, UploadForm]) -> list[dict]:
 
 
 def _display(spec: dict, value) -> str:
-    if value in (None, ""):
-        return "—"
-    if spec.get("kind") == FieldKind.DATE:
-        try:
-            return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
-        except ValueError:
-            return str(value)
-    return str(value)
+    return display_answer(spec, value)
 
 
 def _estimated_fees(dossier: Dossier) -> list[dict]:
@@ -898,8 +892,26 @@ def submitted(request: HttpRequest, public_id) -> HttpResponse:
     return render(
         request,
         "dossiers/citizen/submitted.html",
-        {"dossier": dossier, "fees": list(dossier.fees.all()), "explanation": STATE_EXPLANATIONS.get(dossier.state)},
+        {
+            "dossier": dossier,
+            "fees": list(dossier.fees.all()),
+            "explanation": STATE_EXPLANATIONS.get(dossier.state),
+            "reception_by": expected_reception_by(dossier),
+        },
     )
+
+
+def expected_reception_by(dossier: Dossier) -> dt.datetime | None:
+    """When the one-stop shop is expected to have checked the dossier: the close of the next working day.
+
+    Said as an expectation ("dự kiến"): the law sets no deadline for the reception of online dossiers.
+    """
+    if dossier.submitted_at is None:
+        return None
+    day = timezone.localtime(dossier.submitted_at).date()
+    calendar = WorkingCalendar.load(day)
+    close = calendar.hours.afternoon_end
+    return timezone.make_aware(dt.datetime.combine(calendar.next_working_day(day), close))
 
 
 # --- following a dossier ----------------------------------------------------------------------

@@ -31,7 +31,12 @@ from procedures.services import ImportError_, procedures_import
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_PASSWORD = "Demo@2026-dichvucong"  # noqa: S105 - published on purpose, for the demo accounts only
-DEMO_URL = "http://127.0.0.1:8000/"
+
+
+def demo_url() -> str:
+    """Where `make run` serves the portal: the port is WEB_PORT's (the Procfile binds it)."""
+    return f"http://127.0.0.1:{settings.WEB_PORT}/"
+
 
 PROVINCE_CENTRE = "000.00.01.H40"  # Trung tâm Phục vụ hành chính công tỉnh Ninh Bình
 DEMO_COMMUNE = "000.00.41.H40"  # UBND phường Hoa Lư
@@ -74,6 +79,12 @@ ACCOUNTS: list[dict[str, Any]] = [
         "username": "lanhdao",
         "fields": {"full_name": "Vũ Quang Huy", "email": "lanhdao@example.com"},
         "memberships": [(DEMO_COMMUNE, Role.LEADER)],
+    },
+    {
+        "role": Role.DIGITAL_HELPER,
+        "username": "hotro",
+        "fields": {"full_name": "Phạm Văn Hỗ Trợ", "email": "hotro@example.com"},
+        "memberships": [(DEMO_COMMUNE, Role.DIGITAL_HELPER)],
     },
     {
         "role": Role.CITIZEN,
@@ -152,7 +163,7 @@ class Command(BaseCommand):
             "Công dân cũng đăng nhập được bằng số điện thoại hoặc thư điện tử. Mật khẩu chỉ được đặt khi tạo "
             "tài khoản lần đầu."
         )
-        self.stdout.write(self.style.SUCCESS(f"Mở {DEMO_URL} để dùng thử."))
+        self.stdout.write(self.style.SUCCESS(f"Mở {demo_url()} để dùng thử."))
 
 
 def _assign(obj: models.Model, values: dict[str, Any]) -> bool:
