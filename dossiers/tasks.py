@@ -29,8 +29,17 @@ def _notify(effect: SideEffect) -> None:
     send_mail(subject, body, None, [dossier.applicant_email])
 
 
+def _sms(effect: SideEffect) -> None:
+    """An SMS to the applicant (the assisted submission's confirmation); text prepared by the service."""
+    from .sms import send_sms
+
+    phone = effect.dossier.applicant_phone
+    if phone and effect.payload.get("text"):
+        send_sms(phone=phone, text=effect.payload["text"])
+
+
 # Kinds without a handler yet (postal_shipment: the workers issue) stay pending for their handler.
-HANDLERS = {"notify": _notify}
+HANDLERS = {"notify": _notify, "sms": _sms}
 
 
 @shared_task(name="dossiers.run_side_effect", bind=True, max_retries=5, default_retry_delay=30)

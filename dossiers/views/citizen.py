@@ -897,6 +897,7 @@ def submitted(request: HttpRequest, public_id) -> HttpResponse:
             "fees": list(dossier.fees.all()),
             "explanation": STATE_EXPLANATIONS.get(dossier.state),
             "reception_by": expected_reception_by(dossier),
+            "assisted_by_me": hasattr(dossier, "assistance") and dossier.assistance.helper_id == request.user.pk,
         },
     )
 
