@@ -121,6 +121,7 @@ class FeeItemInline(InlineScopedMixin, admin.StackedInline):
     # Stacked, two or three fields a line: the table of every column ran past the form at 1280 px.
     model = FeeItem
     extra = 0
+    fields = [("kind", "name", "amount"), ("condition_field", "condition_value"), "note"]
 
 
 class ProcessingStepFormSet(PublishRequiresFormSet):
@@ -144,10 +145,12 @@ class ProcessingStepFormSet(PublishRequiresFormSet):
             )
 
 
-class ProcessingStepInline(InlineScopedMixin, admin.TabularInline):
+class ProcessingStepInline(InlineScopedMixin, admin.StackedInline):
+    # Stacked like the others: the table with the agency search ran past the form at 1280 px.
     model = ProcessingStep
     formset = ProcessingStepFormSet
     extra = 0
+    fields = [("order", "name"), ("role", "agency", "duration_days")]
     autocomplete_fields = ["agency"]
 
 

@@ -103,8 +103,14 @@
       setStatus(Math.round((100 * e.loaded) / e.total) + "%");
     });
     xhr.addEventListener("load", function () {
-      // Moved on to another step: load it as a page of its own (its own address in the history).
+      // Moved on to another step: show it under its own address (the request already followed the
+      // redirect, and loading it again would lose the messages the server showed once).
       if (xhr.status >= 200 && xhr.status < 400 && xhr.responseURL && !samePage(xhr.responseURL)) {
+        window.history.pushState(null, "", xhr.responseURL);
+        if (replaceMain(xhr.responseText)) {
+          window.scrollTo(0, 0);
+          return;
+        }
         window.location.assign(xhr.responseURL);
         return;
       }
@@ -118,7 +124,8 @@
       setStatus(form.getAttribute("data-failed") || "");
       setDisabled(false);
     });
-    xhr.open("POST", form.action);
+    // getAttribute: a control named "action" (the step's buttons) shadows form.action.
+    xhr.open("POST", form.getAttribute("action") || window.location.href);
     xhr.send(data);
   }
 
@@ -130,6 +137,11 @@
       });
     });
   }
+
+  // After a step shown by the script, Back and Forward load the address they reach.
+  window.addEventListener("popstate", function () {
+    window.location.reload();
+  });
 
   enhance(document);
 })();

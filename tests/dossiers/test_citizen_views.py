@@ -493,7 +493,8 @@ def test_my_dossiers_lists_code_state_and_due_date_twenty_a_page(citizen_client,
     assert "Hồ sơ đã được tiếp nhận và đang được chuyển đến cán bộ xử lý." in page
     from django.utils import timezone
 
-    assert timezone.localtime(received.current_due_at).strftime("%d/%m/%Y %H:%M") in page
+    # One format everywhere (issue 11, point 4): HH:MM dd/mm/yyyy.
+    assert timezone.localtime(received.current_due_at).strftime("%H:%M %d/%m/%Y") in page
 
 
 def test_the_detail_page_shows_status_dates_steps_events_and_official_forms(citizen_client, world):
