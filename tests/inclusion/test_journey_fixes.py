@@ -157,3 +157,32 @@ def test_a_missing_required_phone_is_refused_on_the_applicant_step(citizen_clien
     assert 'href="#id_applicant_phone"' in response.content.decode()
     dossier.refresh_from_db()
     assert "so_dien_thoai" not in dossier.answers
+
+
+# --- point 9: something to quote at submission ------------------------------------------------
+
+
+def test_the_submitted_page_gives_a_reference_who_receives_it_by_when_and_how_they_tell(citizen_client, world):
+    dossier = builders.draft(world)
+    dossier.applicant_phone = "0912345678"
+    dossier.save(update_fields=["applicant_phone"])
+    version = Dossier.objects.get(pk=dossier.pk).version
+    citizen_client.post(url("submit", dossier), {"version": version})
+    dossier.refresh_from_db()
+    assert dossier.reference and dossier.reference.startswith("N") and dossier.code is None
+    page = citizen_client.get(url("submitted", dossier)).content.decode()
+    assert dossier.reference in page
+    assert f"Bộ phận Một cửa của {world.agency.name}" in page
+    assert "Dự kiến trước" in page
+    assert "cong@example.vn" in page and "0912345678" in page
+    # Anyone may track it by the reference before it has a code, without personal data.
+    citizen_client.logout()
+    tracked = citizen_client.get(reverse("dossiers:track_code", args=[dossier.reference]))
+    assert tracked.status_code == 200 and "Lê Văn Công" not in tracked.content.decode()
+
+
+def test_a_repeated_submission_keeps_its_first_reference(citizen_client, world):
+    dossier = builders.submitted(world)
+    reference = dossier.reference
+    citizen_client.post(url("submit", dossier), {"version": dossier.version})
+    assert Dossier.objects.get(pk=dossier.pk).reference == reference
