@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.requirements-installed
 
 .PHONY: run test lint format system venv migrate demo clean bench bench-province bench-province-reuse bench-quick
 
-## run: install what is missing, migrate, load the demo data, start web + worker + beat on :8000
+## run: install what is missing, migrate, load the demo data, start web + worker + beat on :$WEB_PORT (8000)
 run: venv
 	bash .ci/system-packages run
 	mkdir -p var/celery/queue var/celery/processed var/celery/results var/celery/control var/media staticfiles

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class DossiersConfig(AppConfig):
     name = "dossiers"
     verbose_name = _("Hồ sơ")
+
+    def ready(self) -> None:
+        # Registers the "sms" side-effect handler.
+        from . import sms  # noqa: F401

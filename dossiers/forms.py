@@ -14,11 +14,61 @@ from django.utils.translation import gettext_lazy
 
 from portal.accounts.cccd import validate_cccd
 from portal.accounts.models import phone_validator
+from portal.widgets import DATE_HELP, DATE_INPUT_FORMATS, VietnameseDateInput
 from procedures.constants import FieldKind
 
 from .constants import RATING_CRITERIA, RATING_SCORES, ResultChannel
 
 DEFAULT_SECTION = gettext_lazy("Thông tin hồ sơ")
+
+
+# Questions of a procedure's form that ask for the applicant's own details (the catalogue's codes):
+# they are answered once, on the applicant step, from the account and the applicant's answers there.
+APPLICANT_ANSWER_CODES = {
+    "ho_ten_nguoi_yeu_cau": "applicant_name",
+    "so_dinh_danh_nguoi_yeu_cau": "applicant_id_number",
+    "so_dien_thoai": "applicant_phone",
+    "email": "applicant_email",
+}
+
+
+def applicant_codes(fields: list[dict]) -> dict[str, str]:
+    """The form's questions answered by the applicant step: code → applicant attribute."""
+    return {f["code"]: APPLICANT_ANSWER_CODES[f["code"]] for f in fields if f.get("code") in APPLICANT_ANSWER_CODES}
+
+
+def applicant_sections(fields: list[dict]) -> set[str]:
+    """Topics about the applicant (holding one of their details): asked on the applicant step itself."""
+    codes = applicant_codes(fields)
+    return {f.get("section") or str(DEFAULT_SECTION) for f in fields if f["code"] in codes}
+
+
+def own_sections(fields: list[dict]) -> list[str]:
+    """The topics that get a page of their own (those about the applicant are merged into its step)."""
+    merged = applicant_sections(fields)
+    return [name for name in sections(fields) if name not in merged]
+
+
+def applicant_extra_fields(fields: list[dict]) -> list[dict]:
+    """The other questions of the applicant's topics, asked on the applicant step after their details."""
+    merged, codes = applicant_sections(fields), applicant_codes(fields)
+    return [
+        f
+        for f in sorted(fields, key=lambda f: int(f.get("order") or 0))
+        if (f.get("section") or str(DEFAULT_SECTION)) in merged and f["code"] not in codes
+    ]
+
+
+def display_answer(spec: dict, value) -> str:
+    """An answer as people read it: dates dd/mm/yyyy (stored ISO), "—" when empty."""
+    if value in (None, ""):
+        return "—"
+    if spec.get("kind") == FieldKind.DATE:
+        try:
+            return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+        except ValueError:
+            return str(value)
+    return str(value)
 
 
 def sections(fields: list[dict]) -> list[str]:
@@ -54,11 +104,10 @@ def _form_field(spec: dict) -> forms.Field:
             **common,
         )
     if kind == FieldKind.DATE:
-        # An ISO value is what <input type="date"> shows; the locale's d/m/Y would leave it empty.
+        # Typed dd/mm/yyyy whatever the browser's language (its picker would say mm/dd/yyyy).
+        help_text = " ".join(filter(None, [common.pop("help_text"), str(DATE_HELP)]))
         return forms.DateField(
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-            **common,
+            widget=VietnameseDateInput(), input_formats=DATE_INPUT_FORMATS, help_text=help_text, **common
         )
     if kind == FieldKind.CHOICE:
         # Stripped like FormField.choice_list, so that fee conditions compare the same values.
@@ -106,9 +155,11 @@ class AnswersForm(forms.Form):
 
     def __init__(self, *args, fields: list[dict], section: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.answer_codes: list[str] = []
         for spec in sorted(fields, key=lambda f: int(f.get("order") or 0)):
             if section is None or (spec.get("section") or str(DEFAULT_SECTION)) == section:
                 self.fields[spec["code"]] = _form_field(spec)
+                self.answer_codes.append(spec["code"])
 
     @property
     def cleaned_answers(self) -> dict:

@@ -45,6 +45,9 @@ def _upload_path(instance, filename: str) -> str:
 class Dossier(FSMModelMixin, models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.CharField(_("mã hồ sơ"), max_length=64, unique=True, null=True, blank=True)
+    # Given at submission, so that the applicant leaves with something to quote (and to track)
+    # before the dossier code, which the law attaches to reception.
+    reference = models.CharField(_("mã tham chiếu nộp hồ sơ"), max_length=20, unique=True, null=True, blank=True)
     procedure_version = models.ForeignKey(
         ProcedureVersion, on_delete=models.PROTECT, related_name="dossiers", verbose_name=_("thủ tục (phiên bản)")
     )
@@ -498,3 +501,41 @@ class SideEffect(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.get_status_display()})"
+
+
+class DossierAssistance(models.Model):
+    """A dossier a community digital helper submitted for a citizen who was present.
+
+    The dossier belongs to the citizen (their account when one has their CCCD); this row proves
+    their consent (when, given to whom) and keeps the helper's access to the dossier, which ends
+    at reception (dossiers.selectors.dossiers_assisted_by).
+    """
+
+    class Confirmation(models.TextChoices):
+        PRINTED = "printed", _("Phiếu xác nhận in")
+        SMS = "sms", _("Tin nhắn SMS")
+
+    dossier = models.OneToOneField(
+        Dossier, on_delete=models.CASCADE, related_name="assistance", verbose_name=_("hồ sơ")
+    )
+    helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("người hỗ trợ")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("xã, phường của tổ công nghệ số")
+    )
+    citizen_id_number = models.CharField(_("số định danh của công dân"), max_length=12)
+    consent_text = models.TextField(_("nội dung đồng ý"))
+    consent_at = models.DateTimeField(_("đồng ý lúc"))
+    confirmation = models.CharField(
+        _("hình thức xác nhận"), max_length=10, choices=Confirmation.choices, default=Confirmation.PRINTED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hồ sơ nộp có hỗ trợ")
+        verbose_name_plural = _("hồ sơ nộp có hỗ trợ")
+        indexes = [models.Index(fields=["helper", "-created_at"], name="assistance_helper_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} ({self.helper})"

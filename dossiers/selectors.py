@@ -37,13 +37,39 @@ def dossiers_of_citizen(user) -> QuerySet[Dossier]:
     Dossiers an officer entered at the counter belong to the officer pages, not to the officer's
     own "Hồ sơ của tôi".
     """
-    return Dossier.objects.filter(Q(owner=user) | Q(submitted_by=user, owner__isnull=True, channel_in=Channel.ONLINE))
+    return Dossier.objects.filter(
+        Q(owner=user) | Q(submitted_by=user, owner__isnull=True, channel_in=Channel.ONLINE, assistance__isnull=True)
+    )
+
+
+# A community digital helper works on a dossier they help with only until the one-stop shop receives it.
+ASSISTED_STATES = (S.DRAFT, S.SUBMITTED)
+
+
+def dossiers_assisted_by(user) -> QuerySet[Dossier]:
+    """The dossiers this helper submitted for citizens and that are not received yet."""
+    if not getattr(user, "is_authenticated", False):
+        return Dossier.objects.none()
+    return Dossier.objects.filter(assistance__helper=user, state__in=ASSISTED_STATES)
+
+
+def dossier_get_for_helper(*, user, public_id) -> Dossier:
+    """A dossier this helper helps with, until its reception, else 404 (and the refusal is logged)."""
+    dossier = (
+        dossiers_assisted_by(user)
+        .select_related("procedure_version", "procedure", "agency", "receiving_agency", "assistance")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if dossier is None:
+        raise _refuse(user, "assisted_dossier", public_id)
+    return dossier
 
 
 def dossier_get_for_citizen(*, user, public_id) -> Dossier:
-    """The user's own dossier (or one they submitted on someone's behalf), else 404."""
+    """The user's own dossier (or one they submitted on someone's behalf, or help with), else 404."""
     dossier = (
-        dossiers_of_citizen(user)
+        (dossiers_of_citizen(user) | dossiers_assisted_by(user))
         .select_related("procedure_version", "procedure", "agency", "receiving_agency")
         .filter(public_id=public_id)
         .first()
@@ -109,6 +135,9 @@ def file_get_for_user(*, user, public_id) -> DossierFile:
         raise _refuse(user, "file", public_id)
     dossier = file.dossier
     is_owner = dossier.owner_id == user.pk or (dossier.owner_id is None and dossier.submitted_by_id == user.pk)
+    if dossier.owner_id != user.pk and hasattr(dossier, "assistance"):
+        # A helper sees the files of a dossier they help with, and only until its reception.
+        is_owner = dossier.assistance.helper_id == user.pk and dossier.state in ASSISTED_STATES
     # Internal working files stay internal; results are the applicant's only once approved.
     hidden_from_applicant = file.kind == FileKind.ATTACHMENT or (
         file.kind == FileKind.RESULT and dossier.state not in (S.RESULT_READY, S.RETURNED)
@@ -123,11 +152,18 @@ def file_get_for_user(*, user, public_id) -> DossierFile:
 
 
 def dossier_find_public(*, code: str) -> Dossier | None:
+    """A dossier by its code, or by its submission reference (both unique, both indexed)."""
     return (
         Dossier.objects.exclude(state=S.DRAFT)
         .exclude(code__isnull=True)
         .select_related("procedure", "agency", "receiving_agency")
         .filter(code=code.strip())
+        .first()
+    ) or (
+        # The submission reference, for a dossier not received yet (or an applicant without a code).
+        Dossier.objects.exclude(state=S.DRAFT)
+        .select_related("procedure", "agency", "receiving_agency")
+        .filter(reference=code.strip().upper())
         .first()
     )
 

@@ -515,11 +515,31 @@ def dossier_submit(*, dossier: Dossier, user, expected_version: int | None = Non
         raise NotAllowedError(_("Vui lòng thanh toán phí, lệ phí trước khi nộp hồ sơ."))
     before = _transition(dossier, "submit")
     dossier.submitted_at = timezone.now()
+    dossier.reference = dossier.reference or _new_reference(dossier.submitted_at)
     dossier.summary = dossier.summary or dossier.procedure.name
     _save(dossier)
     _record(dossier, action=Action.SUBMIT, actor=user, from_state=before)
     _side_effect(dossier, "notify", event="submitted")
     return dossier
+
+
+# Letters and digits that cannot be misread over the phone or on a small screen (no 0/O, 1/I/L).
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _new_reference(when: dt.datetime) -> str:
+    """A submission reference such as ``N261201-7KQ4XM``: the day, then six random characters.
+
+    Unique in the table (a constraint); a clash, about one in a billion a day, draws again.
+    """
+    import secrets
+
+    prefix = f"N{timezone.localtime(when):%y%m%d}-"
+    for _attempt in range(10):
+        reference = prefix + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        if not Dossier.objects.filter(reference=reference).exists():
+            return reference
+    raise RuntimeError("no free submission reference")
 
 
 @transaction.atomic

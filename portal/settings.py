@@ -81,7 +81,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Vietnamese unless the person chose English (never from the browser's Accept-Language).
+    "portal.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -176,10 +177,17 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The choice made with the language switcher is kept for a year (the cookie is the only input of
+# portal.language; a browser's own language is never used).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = not DEBUG
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
+# dd/mm/yyyy and HH:MM dd/mm/yyyy in every page and language, officers' and admin's included.
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -341,10 +349,13 @@ TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", "30/m")
 # Behind a reverse proxy, name the header that carries the client address (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 # Public address of the portal, printed as a QR code on the official forms.
-PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # The baseline views of the benchmark harness (bench/views.py, under /bench/). Off by default; only
 # `make bench-province` turns it on for its own gunicorn on 127.0.0.1. Never set it in production.
 BENCH_VIEWS = env_bool("BENCH_VIEWS", False)
+# The port `make run` serves on (the Procfile's gunicorn binds it). In development the links and QR
+# codes on forms follow it; production sets PORTAL_BASE_URL to the public address.
+WEB_PORT = int(env("WEB_PORT", "8000"))
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
 
 # Office hours of state agencies (Decree 297/2025 Art 6(3) counts the cut-off from their end).
 OFFICE_MORNING = ("07:30", "11:30")

@@ -12,6 +12,7 @@ admin.site.index_title = _("Cấu hình cơ quan, thủ tục và tài khoản")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("portal.accounts.urls")),

@@ -70,3 +70,11 @@ def healthz(request):
     if database["ok"]:
         body["background"] = _background_status()
     return JsonResponse(body, status=200 if ok else 503)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static, cache-busted file."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.http import HttpResponsePermanentRedirect
+
+    return HttpResponsePermanentRedirect(staticfiles_storage.url("favicon.ico"))

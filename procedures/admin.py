@@ -68,8 +68,34 @@ class FieldAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class PublishRequiresFormSet(BaseInlineFormSet):
+    """Refuses to publish the procedure while this part of it is empty (issue 11, point 12).
+
+    The admin builds the inline formsets on the procedure as the form would save it, so
+    ``self.instance.is_published`` is the box as ticked; nothing is saved when this fails.
+    """
+
+    missing_message = ""
+
+    def live_forms(self) -> list:
+        return [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+
+    def clean(self):
+        super().clean()
+        if self.instance.is_published and not self.live_forms():
+            raise ValidationError(self.missing_message)
+
+
+class RequiredDocumentFormSet(PublishRequiresFormSet):
+    missing_message = _(
+        "Chưa thể công khai: thủ tục chưa có thành phần hồ sơ nào (Nghị định 63/2010/NĐ-CP Điều 8). "
+        "Thêm giấy tờ, hoặc bỏ chọn “công khai” để lưu bản nháp."
+    )
+
+
 class RequiredDocumentInline(InlineScopedMixin, admin.StackedInline):
     model = RequiredDocument
+    formset = RequiredDocumentFormSet
     extra = 0
     fields = [
         ("order", "name"),
@@ -113,6 +139,7 @@ class FeeItemForm(forms.ModelForm):
 
 
 class FeeItemInline(InlineScopedMixin, admin.StackedInline):
+    # Stacked, two or three fields a line: the table of every column ran past the form at 1280 px.
     model = FeeItem
     form = FeeItemForm
     extra = 0
@@ -127,7 +154,12 @@ class FeeItemInline(InlineScopedMixin, admin.StackedInline):
     ]
 
 
-class ProcessingStepFormSet(BaseInlineFormSet):
+class ProcessingStepFormSet(PublishRequiresFormSet):
+    missing_message = _(
+        "Chưa thể công khai: thủ tục chưa có bước xử lý nào. Thêm quy trình xử lý, hoặc bỏ chọn “công khai” "
+        "để lưu bản nháp."
+    )
+
     def clean(self):
         super().clean()
         days = self.instance.processing_days
@@ -143,10 +175,12 @@ class ProcessingStepFormSet(BaseInlineFormSet):
             )
 
 
-class ProcessingStepInline(InlineScopedMixin, admin.TabularInline):
+class ProcessingStepInline(InlineScopedMixin, admin.StackedInline):
+    # Stacked like the others: the table with the agency search ran past the form at 1280 px.
     model = ProcessingStep
     formset = ProcessingStepFormSet
     extra = 0
+    fields = [("order", "name"), ("role", "agency", "duration_days")]
     autocomplete_fields = ["agency"]
 
 
@@ -156,15 +190,38 @@ class ProcedureImportForm(forms.Form):
 
 @admin.register(Procedure)
 class ProcedureAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["national_code", "name", "field", "level", "processing_days", "is_published", "version_number"]
-    list_filter = ["level", "field", "is_published", "agencies"]
+    list_display = [
+        "national_code",
+        "name",
+        "field",
+        "level",
+        "processing_days",
+        "is_published",
+        "is_local",
+        "version_number",
+    ]
+    list_filter = ["level", "field", "is_published", "is_local", "agencies"]
+    change_form_template = "admin/procedures/procedure/change_form.html"
     search_fields = ["national_code", "name", "search_text"]
     autocomplete_fields = ["field", "agencies"]
     inlines = [RequiredDocumentInline, FormFieldInline, FeeItemInline, ProcessingStepInline]
     actions = ["export_json"]
     change_list_template = "admin/procedures/procedure/change_list.html"
     fieldsets = [
-        (None, {"fields": ["national_code", "name", "field", "agencies", "level", "applicant_type", "is_published"]}),
+        (
+            None,
+            {
+                "fields": [
+                    ("national_code", "is_local"),
+                    "name",
+                    "field",
+                    "agencies",
+                    "level",
+                    "applicant_type",
+                    "is_published",
+                ]
+            },
+        ),
         (_("Thời hạn"), {"fields": ["processing_days", "cutoff_time"]}),
         (
             _("Cách thức thực hiện"),
@@ -184,6 +241,33 @@ class ProcedureAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("field")
+
+    def get_changeform_initial_data(self, request):
+        # A new procedure starts as a draft: published only once it is complete and previewed.
+        return {"is_published": False, **super().get_changeform_initial_data(request)}
+
+    def preview_view(self, request, object_id):
+        """The citizen's page of the procedure as it would be published, drafts included."""
+        procedure = self.get_object(request, object_id)
+        if procedure is None or not self.has_view_or_change_permission(request, procedure):
+            return redirect("admin:procedures_procedure_changelist")
+        return render(
+            request,
+            "procedures/procedure_detail.html",
+            {
+                "procedure": procedure,
+                "total_fee": sum(fee.amount for fee in procedure.fees.all() if not fee.condition_field),
+                "preview": True,
+            },
+        )
+
+    def export_view(self, request):
+        """The whole catalogue this administrator may see, as the JSON file the import reads."""
+        queryset = self.get_queryset(request)
+        payload = json.dumps(procedures_export(queryset), ensure_ascii=False, indent=2)
+        response = HttpResponse(payload, content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="danh-muc-thu-tuc.json"'
+        return response
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "agencies" and self._scoped(request):
@@ -210,6 +294,12 @@ class ProcedureAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         return [
             path("import/", self.admin_site.admin_view(self.import_view), name="procedures_procedure_import"),
+            path("export/", self.admin_site.admin_view(self.export_view), name="procedures_procedure_export"),
+            path(
+                "<path:object_id>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="procedures_procedure_preview",
+            ),
             *super().get_urls(),
         ]
 

@@ -43,9 +43,11 @@ agency_identifier_validator = RegexValidator(
 )
 # National TTHC code d.dddddd, optionally followed by a local variant suffix (…000.00.00.H38).
 procedure_code_validator = RegexValidator(
-    r"^\d\.\d{6}(\.[0-9A-Z]+)*$",
-    _("Mã thủ tục có dạng 1.001193 (một chữ số, dấu chấm, sáu chữ số)."),
+    r"^(\d\.\d{6}(\.[0-9A-Z]+)*|DP\.\d{6})$",
+    _("Mã thủ tục có dạng 1.001193 (một chữ số, dấu chấm, sáu chữ số); thủ tục riêng của địa phương: DP.000001."),
 )
+# Procedures of the province's own (no national code yet) get a code of this series.
+LOCAL_CODE_PREFIX = "DP."
 
 
 class TimeStampedModel(models.Model):
@@ -160,13 +162,34 @@ class ProcedureQuerySet(models.QuerySet):
         return qs
 
 
+def next_local_code() -> str:
+    """The next free code of the local series (DP.000001, DP.000002…)."""
+    codes = Procedure.objects.filter(national_code__startswith=LOCAL_CODE_PREFIX).values_list(
+        "national_code", flat=True
+    )
+    numbers = [int(code[len(LOCAL_CODE_PREFIX) :]) for code in codes if code[len(LOCAL_CODE_PREFIX) :].isdigit()]
+    return f"{LOCAL_CODE_PREFIX}{max(numbers, default=0) + 1:06d}"
+
+
 class Procedure(TimeStampedModel):
     national_code = models.CharField(
         _("mã thủ tục"),
         max_length=40,
         unique=True,
+        blank=True,
         validators=[procedure_code_validator],
-        help_text=_("Mã trên Cơ sở dữ liệu quốc gia về TTHC, ví dụ 1.001193."),
+        help_text=_(
+            "Mã trên Cơ sở dữ liệu quốc gia về TTHC, ví dụ 1.001193. Để trống với thủ tục riêng của địa phương: "
+            "hệ thống cấp mã DP.000001, DP.000002…"
+        ),
+    )
+    is_local = models.BooleanField(
+        _("thủ tục riêng của địa phương"),
+        default=False,
+        help_text=_(
+            "Thủ tục do tỉnh ban hành, chưa có mã trên Cơ sở dữ liệu quốc gia về TTHC "
+            "(Nghị định 63/2010/NĐ-CP Điều 15: công khai cả thủ tục do địa phương quy định)."
+        ),
     )
     name = models.CharField(_("tên thủ tục"), max_length=500)
     field = models.ForeignKey(Field, verbose_name=_("lĩnh vực"), on_delete=models.PROTECT, related_name="procedures")
@@ -263,6 +286,11 @@ class Procedure(TimeStampedModel):
         return f"{self.national_code} – {self.name}"
 
     def save(self, *args, **kwargs) -> None:
+        if not self.national_code and self.is_local:
+            self.national_code = next_local_code()
+        # The code says it (and survives an export and import): DP.… is the local series.
+        if self.national_code.startswith(LOCAL_CODE_PREFIX):
+            self.is_local = True
         field_name = self.field.name if self.field_id else ""
         self.search_text = normalize_search(f"{self.national_code} {self.name} {field_name} {self.result_type}")
         if "update_fields" in kwargs and kwargs["update_fields"] is not None:
@@ -271,6 +299,14 @@ class Procedure(TimeStampedModel):
 
     def clean(self) -> None:
         super().clean()
+        if not self.national_code and not self.is_local:
+            raise ValidationError(
+                {
+                    "national_code": _(
+                        "Nhập mã thủ tục trên Cơ sở dữ liệu quốc gia, hoặc đánh dấu “thủ tục riêng của địa phương”."
+                    )
+                }
+            )
         # A value that failed its field's validation (e.g. "2,5" from an import file) is left as given.
         if isinstance(self.processing_days, Decimal) and (self.processing_days * 2) % 1:
             raise ValidationError({"processing_days": _("Thời hạn giải quyết tính theo ngày hoặc nửa ngày.")})
@@ -362,8 +398,9 @@ class FormField(models.Model):
     pattern_message = models.CharField(_("thông báo khi sai"), max_length=255, blank=True)
 
     class Meta:
-        verbose_name = _("trường thông tin")
-        verbose_name_plural = _("trường thông tin trên tờ khai")
+        # One name for one thing: the admin's section and its "add" button say the same words.
+        verbose_name = _("trường thông tin tờ khai")
+        verbose_name_plural = _("trường thông tin tờ khai")
         ordering = ["order", "id"]
         constraints = [
             models.UniqueConstraint(

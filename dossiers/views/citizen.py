@@ -31,8 +31,8 @@ from django.views.decorators.http import require_http_methods
 from django_fsm import can_proceed
 
 from privacy.services import consent_record
-from procedures.calendar import Timing
-from procedures.constants import DOCUMENT_TYPES, FieldKind
+from procedures.calendar import Timing, WorkingCalendar
+from procedures.constants import DOCUMENT_TYPES
 from procedures.selectors import procedure_get_public
 
 from .. import selectors, services
@@ -53,7 +53,11 @@ from ..forms import (
     DeliveryForm,
     RatingForm,
     UploadForm,
-    sections,
+    _jsonable,
+    applicant_codes,
+    applicant_extra_fields,
+    display_answer,
+    own_sections,
     validate_answers,
 )
 from ..models import Dossier, DossierFile, DossierRating
@@ -105,6 +109,32 @@ class AgencyForm(forms.Form):
         self.fields["agency"].label_from_instance = lambda agency: (
             f"{agency.name} – {agency.address}" if agency.address else agency.name
         )
+
+
+class ApplicantStepForm(ApplicantForm):
+    """The applicant step: their details, asked once, and the other questions about them.
+
+    The procedure's questions for the applicant's own name, CCCD, phone or e-mail are answered by
+    these details (required here when the procedure requires them); the rest of those topics'
+    questions follow on the same page.
+    """
+
+    def __init__(self, *args, procedure_fields: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.codes = applicant_codes(procedure_fields)
+        for spec in procedure_fields:
+            if spec["code"] in self.codes and spec.get("required"):
+                self.fields[self.codes[spec["code"]]].required = True
+        self.extra = AnswersForm(fields=applicant_extra_fields(procedure_fields))
+        for name, field in self.extra.fields.items():
+            self.fields[name] = field
+
+    @property
+    def cleaned_answers(self) -> dict:
+        answers = {code: self.cleaned_data.get(attr) or "" for code, attr in self.codes.items()}
+        for name in self.extra.answer_codes:
+            answers[name] = _jsonable(self.cleaned_data.get(name))
+        return answers
 
 
 class VersionForm(forms.Form):
@@ -178,7 +208,7 @@ class Step:
 def _steps(dossier: Dossier) -> list[Step]:
     pid = dossier.public_id
     steps = [Step("applicant", _("Thông tin người nộp hồ sơ"), reverse("dossiers:applicant", args=[pid]))]
-    for index, name in enumerate(sections(_form_fields(dossier)), start=1):
+    for index, name in enumerate(own_sections(_form_fields(dossier)), start=1):
         steps.append(Step(f"section-{index}", name, reverse("dossiers:section", args=[pid, index])))
     steps += [
         Step("documents", _("Giấy tờ kèm theo"), reverse("dossiers:documents", args=[pid])),
@@ -211,12 +241,16 @@ def _after_step(request: HttpRequest, dossier: Dossier, progress: dict) -> HttpR
     return redirect(progress["next_url"])
 
 
+def _return_to(request: HttpRequest) -> str:
+    return RETURN_TO_REVIEW if (request.GET.get("from") or request.POST.get("return_to")) == "review" else ""
+
+
 def _render_step(request: HttpRequest, dossier: Dossier, key: str, form: forms.Form, **extra) -> HttpResponse:
     context = {
         "dossier": dossier,
         "form": form,
         "progress": _progress(dossier, key),
-        "return_to": RETURN_TO_REVIEW if (request.GET.get("from") or request.POST.get("return_to")) == "review" else "",
+        "return_to": _return_to(request),
         **extra,
     }
     return render(request, "dossiers/citizen/step_form.html", context)
@@ -273,9 +307,26 @@ def _is_removable(dossier: Dossier, file: DossierFile, since: dt.datetime | None
     )
 
 
-def _upload_form(document: dict, data=None, files=None) -> UploadForm:
+class StepUploadForm(UploadForm):
+    """The file field of one document inside the documents step's single form.
+
+    All documents share one form there (so that "Tiếp tục" also sends what was chosen), hence a
+    name per document, ``doc<id>_file``; the element id stays ``id_doc<id>_file`` as on the
+    supplement forms.
+    """
+
+    def add_prefix(self, field_name: str) -> str:
+        return f"{self.prefix}_{field_name}" if self.prefix else field_name
+
+
+def _upload_form(document: dict, data=None, files=None, *, step: bool = False) -> UploadForm:
     allowed = _allowed_types(document)
-    form = UploadForm(data, files, initial={"requirement": document["id"]}, auto_id=f"id_doc{document['id']}_%s")
+    if step:
+        form = StepUploadForm(
+            data, files, initial={"requirement": document["id"]}, prefix=f"doc{document['id']}", auto_id="id_%s"
+        )
+    else:
+        form = UploadForm(data, files, initial={"requirement": document["id"]}, auto_id=f"id_doc{document['id']}_%s")
     field = form.fields["file"]
     field.label = _("Chọn tệp cho “%(name)s”") % {"name": document["name"]}
     field.help_text = _(
@@ -289,13 +340,26 @@ def _upload_form(document: dict, data=None, files=None) -> UploadForm:
 
 
 def _document_items(
-    request: HttpRequest, dossier: Dossier, failed: UploadForm | None = None, *, offer_reuse: bool = True
+    request: HttpRequest,
+    dossier: Dossier,
+    failed: UploadForm | None = None,
+    *,
+    offer_reuse: bool = True,
+    step: bool = False,
+    failed_forms: dict[str, UploadForm] | None = None,
 ) -> list[dict]:
-    """One entry per required document: its files, its upload form and the documents that may be reused."""
+    """One entry per required document: its files, its upload form and the documents that may be reused.
+
+    With ``step`` the upload forms are the per-document fields of the documents step's single form;
+    ``failed_forms`` (by requirement id) are shown with their errors in place of fresh ones.
+    """
     files = list(dossier.files.filter(kind__in=UPLOADED_KINDS, is_current=True).order_by("created_at", "id"))
     since = _supplement_since(dossier)
     store = _reusable_choices(request.user, dossier) if offer_reuse else []
     failed_id = failed.data.get("requirement") if failed is not None else None
+    failed_forms = dict(failed_forms or {})
+    if step and failed is not None and failed_id is not None:
+        failed_forms.setdefault(str(failed_id), failed)
     items = []
     for document in services.snapshot_documents(dossier.snapshot):
         allowed = _allowed_types(document)
@@ -308,22 +372,46 @@ def _document_items(
                 "document": document,
                 "files": own,
                 "missing": bool(document.get("is_mandatory")) and not own,
-                "form": failed if failed_id == str(document["id"]) else _upload_form(document),
+                "form": _item_form(document, failed, failed_id, failed_forms, step=step),
                 "reusable": [f for f in store if f.content_type in mimes],
             }
         )
     return items
 
 
+def _item_form(
+    document: dict, failed: UploadForm | None, failed_id, failed_forms: dict[str, UploadForm], *, step: bool
+) -> UploadForm:
+    key = str(document["id"])
+    if not step:
+        return failed if failed is not None and failed_id == key else _upload_form(document)
+    form = failed_forms.get(key)
+    if form is None:
+        return _upload_form(document, step=True)
+    if isinstance(form, StepUploadForm):
+        return form
+    # An error from the single-file upload view, shown on the step's own field for that document.
+    shown = _upload_form(document, step=True)
+    shown._errors = form.errors
+    return shown
+
+
+def _upload_problems(forms_by_id: dict[str, UploadForm]) -> list[dict]:
+    """The error summary's lines for the files that could not be stored, linked to their fields."""
+    problems = []
+    for form in forms_by_id.values():
+        for name, errors in form.errors.items():
+            field = form[name] if name in form.fields else None
+            for error in errors:
+                if field is None or field.is_hidden:
+                    problems.append({"message": error, "url": ""})
+                else:
+                    problems.append({"message": f"{field.label}: {error}", "url": f"#{field.id_for_label}"})
+    return problems
+
+
 def _display(spec: dict, value) -> str:
-    if value in (None, ""):
-        return "—"
-    if spec.get("kind") == FieldKind.DATE:
-        try:
-            return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
-        except ValueError:
-            return str(value)
-    return str(value)
+    return display_answer(spec, value)
 
 
 def _estimated_fees(dossier: Dossier) -> list[dict]:
@@ -346,8 +434,13 @@ def _review_context(request: HttpRequest, dossier: Dossier) -> dict:
     ]
 
     fields = _form_fields(dossier)
+    extra = applicant_extra_fields(fields)
+    applicant_rows += [(spec["label"], _display(spec, dossier.answers.get(spec["code"]))) for spec in extra]
+    codes = applicant_codes(fields)
+    asked_there = [spec for spec in fields if spec["code"] in codes] + extra
+    problems += [{"message": msg, "url": applicant_url} for msg in validate_answers(asked_there, dossier.answers)]
     answer_sections = []
-    for index, name in enumerate(sections(fields), start=1):
+    for index, name in enumerate(own_sections(fields), start=1):
         url = reverse("dossiers:section", args=[pid, index]) + "?from=review"
         own = sorted(_section_fields(fields, name), key=lambda f: int(f.get("order") or 0))
         answer_sections.append(
@@ -504,12 +597,17 @@ def applicant(request: HttpRequest, public_id) -> HttpResponse:
     dossier = _get(request, public_id)
     if dossier.state != S.DRAFT:
         return _not_editable(request, dossier)
-    initial = {name: getattr(dossier, name) for name in ApplicantForm.base_fields}
-    form = ApplicantForm(request.POST if request.method == "POST" else None, initial=initial)
+    fields = _form_fields(dossier)
+    initial = {**dossier.answers, **{name: getattr(dossier, name) for name in ApplicantForm.base_fields}}
+    form = ApplicantStepForm(
+        request.POST if request.method == "POST" else None, initial=initial, procedure_fields=fields
+    )
     _mark_optional(form)
     if request.method == "POST" and form.is_valid():
         try:
-            services.dossier_save_answers(dossier=dossier, user=request.user, answers={}, applicant=form.cleaned_data)
+            services.dossier_save_answers(
+                dossier=dossier, user=request.user, answers=form.cleaned_answers, applicant=form.cleaned_data
+            )
         except services.DossierError as exc:
             _service_error(form, exc)
         else:
@@ -530,7 +628,7 @@ def section(request: HttpRequest, public_id, index: int) -> HttpResponse:
     if dossier.state != S.DRAFT:
         return _not_editable(request, dossier)
     fields = _form_fields(dossier)
-    names = sections(fields)
+    names = own_sections(fields)
     if not 1 <= index <= len(names):
         raise Http404("no such section")
     form = AnswersForm(
@@ -551,23 +649,78 @@ def section(request: HttpRequest, public_id, index: int) -> HttpResponse:
     return _render_step(request, dossier, key, form)
 
 
-@citizen_page("GET")
+@citizen_page("GET", "POST")
 def documents(request: HttpRequest, public_id) -> HttpResponse:
+    """The documents step: one form for every document, so that nothing chosen is ever dropped.
+
+    "Tải lên" and "Tiếp tục" both send the whole form: every file chosen is stored first, and the
+    page moves on only when all of them were accepted; otherwise it stays with the errors.
+    """
     dossier = _get(request, public_id)
     if dossier.state != S.DRAFT:
         return redirect("dossiers:detail", dossier.public_id)
+    if request.method == "POST":
+        return _documents_post(request, dossier)
     return _render_documents(request, dossier)
 
 
-def _render_documents(request: HttpRequest, dossier: Dossier, failed: UploadForm | None = None) -> HttpResponse:
+def _documents_post(request: HttpRequest, dossier: Dossier) -> HttpResponse:
+    failed: dict[str, UploadForm] = {}
+    for document in services.snapshot_documents(dossier.snapshot):
+        name = _upload_form(document, step=True).add_prefix("file")
+        if name not in request.FILES:
+            continue
+        form = _upload_form(document, {f"doc{document['id']}_requirement": document["id"]}, request.FILES, step=True)
+        if not form.is_valid():
+            failed[str(document["id"])] = form
+            continue
+        try:
+            stored = services.dossier_attach_file(
+                dossier=dossier, user=request.user, requirement_id=document["id"], upload=form.cleaned_data["file"]
+            )
+        except services.NotAllowedError as exc:
+            messages.error(request, exc.message)
+            return redirect("dossiers:detail", dossier.public_id)
+        except services.DossierError as exc:
+            _service_error(form, exc)
+            failed[str(document["id"])] = form
+        else:
+            messages.success(
+                request,
+                _("Đã tải lên “%(file)s” cho %(name)s.") % {"file": stored.original_name, "name": document["name"]},
+            )
+    if failed:
+        return _render_documents(request, dossier, failed_forms=failed)
+    action = request.POST.get("action")
+    if action in ("continue", "save_exit"):
+        return _after_step(request, dossier, _progress(dossier, "documents"))
+    return _back_to_documents(dossier, request.POST.get("upload") or None)
+
+
+def _render_documents(
+    request: HttpRequest,
+    dossier: Dossier,
+    failed: UploadForm | None = None,
+    *,
+    failed_forms: dict[str, UploadForm] | None = None,
+) -> HttpResponse:
+    all_failed = dict(failed_forms or {})
+    if failed is not None and failed.data.get("requirement") is not None:
+        all_failed.setdefault(str(failed.data.get("requirement")), failed)
+    items = _document_items(request, dossier, failed, step=True, failed_forms=all_failed)
+    shown = {str(item["document"]["id"]): item["form"] for item in items if item["form"].errors}
+    if failed is not None and not shown and failed.errors:
+        shown = {"": failed}
     return render(
         request,
         "dossiers/citizen/documents.html",
         {
             "dossier": dossier,
             "progress": _progress(dossier, "documents"),
-            "items": _document_items(request, dossier, failed),
-            "failed": failed,
+            "items": items,
+            "failed": bool(shown),
+            "upload_problems": _upload_problems(shown),
+            "return_to": _return_to(request),
         },
     )
 
@@ -754,8 +907,27 @@ def submitted(request: HttpRequest, public_id) -> HttpResponse:
     return render(
         request,
         "dossiers/citizen/submitted.html",
-        {"dossier": dossier, "fees": list(dossier.fees.all()), "explanation": STATE_EXPLANATIONS.get(dossier.state)},
+        {
+            "dossier": dossier,
+            "fees": list(dossier.fees.all()),
+            "explanation": STATE_EXPLANATIONS.get(dossier.state),
+            "reception_by": expected_reception_by(dossier),
+            "assisted_by_me": hasattr(dossier, "assistance") and dossier.assistance.helper_id == request.user.pk,
+        },
     )
+
+
+def expected_reception_by(dossier: Dossier) -> dt.datetime | None:
+    """When the one-stop shop is expected to have checked the dossier: the close of the next working day.
+
+    Said as an expectation ("dự kiến"): the law sets no deadline for the reception of online dossiers.
+    """
+    if dossier.submitted_at is None:
+        return None
+    day = timezone.localtime(dossier.submitted_at).date()
+    calendar = WorkingCalendar.load(day)
+    close = calendar.hours.afternoon_end
+    return timezone.make_aware(dt.datetime.combine(calendar.next_working_day(day), close))
 
 
 # --- following a dossier ----------------------------------------------------------------------

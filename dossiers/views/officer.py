@@ -37,7 +37,15 @@ from procedures.models import Agency, Field, Procedure
 
 from .. import services
 from ..constants import Action, Channel, DossierState, FileKind, FormNumber, ResultChannel
-from ..forms import AnswersForm, ApplicantForm, DeliveryForm, ReasonForm, SupplementRequestForm, UploadForm
+from ..forms import (
+    AnswersForm,
+    ApplicantForm,
+    DeliveryForm,
+    ReasonForm,
+    SupplementRequestForm,
+    UploadForm,
+    display_answer,
+)
 from ..models import Dossier, DossierStep
 from ..pdf import render_register
 from ..selectors import (
@@ -874,7 +882,7 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
 
     snapshot = dossier.snapshot
     answers = [
-        {"label": spec.get("label", spec["code"]), "value": dossier.answers.get(spec["code"], "")}
+        {"label": spec.get("label", spec["code"]), "value": display_answer(spec, dossier.answers.get(spec["code"], ""))}
         for spec in sorted(snapshot.get("form_fields", []), key=lambda f: int(f.get("order") or 0))
     ]
     files = list(dossier.files.select_related("uploaded_by").order_by("created_at", "id"))

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from portal.widgets import VietnameseDateInput
+
 from .backends import find_user_by_identifier
 from .cccd import check_cccd_matches, parse_cccd
 from .constants import Gender
@@ -20,7 +22,7 @@ from .constants import Gender
 User = get_user_model()
 
 # Browsers without a native date picker send what the person typed; Vietnamese write dd/mm/yyyy.
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"]
+DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
 
 LOGIN_ERROR_ID = "login-error"
 
@@ -63,11 +65,8 @@ def axes_username(request, credentials: dict | None = None) -> str | None:
     return login_key(identifier) if identifier else None
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+class DateInput(VietnameseDateInput):
+    """Dates typed dd/mm/yyyy (issue 11, point 5); ISO values are still accepted."""
 
 
 class LoginForm(AuthenticationForm):
@@ -182,7 +181,7 @@ class RegistrationForm(forms.ModelForm):
         help_texts = {
             "full_name": _("Ghi đầy đủ, có dấu, như trên thẻ căn cước."),
             "cccd": _("12 chữ số in trên thẻ căn cước hoặc căn cước công dân."),
-            "date_of_birth": _("Ví dụ: 15/08/1990."),
+            "date_of_birth": _("Nhập theo dạng ngày/tháng/năm, ví dụ 15/08/1990."),
             "phone": _("Không bắt buộc nếu đã nhập email. Ví dụ: 0912345678."),
             "email": _("Không bắt buộc nếu đã nhập số điện thoại."),
         }

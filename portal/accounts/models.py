@@ -62,7 +62,8 @@ class User(AbstractUser):
 
     @property
     def is_officer(self) -> bool:
-        return self.memberships.exists()
+        # A community digital helper's membership at a commune makes nobody an officer of it.
+        return self.memberships.exclude(role=Role.DIGITAL_HELPER).exists()
 
     def roles(self) -> set[str]:
         roles = set(self.memberships.values_list("role", flat=True))

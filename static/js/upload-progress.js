@@ -40,39 +40,80 @@
     return true;
   }
 
+  function chosenInputs(form) {
+    return Array.prototype.filter.call(form.querySelectorAll('input[type="file"]'), function (input) {
+      return input.files && input.files.length > 0;
+    });
+  }
+
+  function samePage(url) {
+    var a = new URL(url, window.location.href);
+    return a.pathname === window.location.pathname;
+  }
+
   function upload(form, event) {
-    var input = form.querySelector('input[type="file"]');
-    if (!input || !input.files || input.files.length === 0) {
-      return; // let the server answer: it says which file is missing
+    var inputs = chosenInputs(form);
+    if (inputs.length === 0) {
+      return; // nothing to send with progress: the browser posts the form as it is
     }
     event.preventDefault();
-    var box = form.querySelector("[data-upload-progress-box]");
-    var progress = form.querySelector("progress");
-    var status = form.querySelector("[data-upload-status]");
-    var button = form.querySelector('button[type="submit"]');
-    var xhr = new XMLHttpRequest();
-
-    if (box) {
-      box.hidden = false;
-    }
-    if (status) {
-      status.textContent = form.getAttribute("data-uploading") || "";
-    }
-    if (button) {
-      button.disabled = true;
-    }
-
-    xhr.upload.addEventListener("progress", function (e) {
-      if (!e.lengthComputable || !progress) {
-        return;
-      }
-      progress.max = e.total;
-      progress.value = e.loaded;
-      if (status) {
-        status.textContent = Math.round((100 * e.loaded) / e.total) + "%";
+    var boxes = [];
+    inputs.forEach(function (input) {
+      var scope = input.closest(".document-item") || form;
+      var box = scope.querySelector("[data-upload-progress-box]");
+      if (box && boxes.indexOf(box) < 0) {
+        boxes.push(box);
       }
     });
+    var buttons = form.querySelectorAll('button[type="submit"]');
+    var data = event.submitter ? new FormData(form, event.submitter) : new FormData(form);
+    var xhr = new XMLHttpRequest();
+
+    function setStatus(text) {
+      boxes.forEach(function (box) {
+        var status = box.querySelector("[data-upload-status]");
+        if (status) {
+          status.textContent = text;
+        }
+      });
+    }
+    function setDisabled(disabled) {
+      Array.prototype.forEach.call(buttons, function (button) {
+        button.disabled = disabled;
+      });
+    }
+
+    boxes.forEach(function (box) {
+      box.hidden = false;
+    });
+    setStatus(form.getAttribute("data-uploading") || "");
+    setDisabled(true);
+
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) {
+        return;
+      }
+      boxes.forEach(function (box) {
+        var progress = box.querySelector("progress");
+        if (progress) {
+          progress.max = e.total;
+          progress.value = e.loaded;
+        }
+      });
+      setStatus(Math.round((100 * e.loaded) / e.total) + "%");
+    });
     xhr.addEventListener("load", function () {
+      // Moved on to another step: show it under its own address (the request already followed the
+      // redirect, and loading it again would lose the messages the server showed once).
+      if (xhr.status >= 200 && xhr.status < 400 && xhr.responseURL && !samePage(xhr.responseURL)) {
+        window.history.pushState(null, "", xhr.responseURL);
+        if (replaceMain(xhr.responseText)) {
+          window.scrollTo(0, 0);
+          return;
+        }
+        window.location.assign(xhr.responseURL);
+        return;
+      }
       if (xhr.status >= 200 && xhr.status < 500 && replaceMain(xhr.responseText)) {
         return;
       }
@@ -80,15 +121,12 @@
       window.location.assign(xhr.responseURL || window.location.href);
     });
     xhr.addEventListener("error", function () {
-      if (status) {
-        status.textContent = form.getAttribute("data-failed") || "";
-      }
-      if (button) {
-        button.disabled = false;
-      }
+      setStatus(form.getAttribute("data-failed") || "");
+      setDisabled(false);
     });
-    xhr.open("POST", form.action);
-    xhr.send(new FormData(form));
+    // getAttribute: a control named "action" (the step's buttons) shadows form.action.
+    xhr.open("POST", form.getAttribute("action") || window.location.href);
+    xhr.send(data);
   }
 
   function enhance(root) {
@@ -99,6 +137,11 @@
       });
     });
   }
+
+  // After a step shown by the script, Back and Forward load the address they reach.
+  window.addEventListener("popstate", function () {
+    window.location.reload();
+  });
 
   enhance(document);
 })();

@@ -248,14 +248,16 @@ def test_one_page_per_section_in_the_order_of_the_form(citizen_client, world):
     dossier = start_draft(citizen_client, world)
     page = page_text(citizen_client.get(url("section", dossier, 2)))
     assert "Bước 3/6" in page and "Địa điểm kinh doanh" in page and "Tên hộ kinh doanh" not in page
-    assert 'type="date"' in page
+    # Typed dd/mm/yyyy, said next to the field (issue 11, point 5): no browser picker in mm/dd/yyyy.
+    assert 'inputmode="numeric"' in page and 'placeholder="dd/mm/yyyy"' in page and 'type="date"' not in page
+    assert "ví dụ 20/11/2026" in page
     response = citizen_client.post(
         url("section", dossier, 2), {"dia_diem": "Phố cổ Hoa Lư", "ngay_bat_dau": "05/03/2026"}
     )
     assert response["Location"] == url("documents", dossier)
     dossier.refresh_from_db()
     assert dossier.answers["ngay_bat_dau"] == "2026-03-05"
-    assert 'value="2026-03-05"' in page_text(citizen_client.get(url("section", dossier, 2)))
+    assert 'value="05/03/2026"' in page_text(citizen_client.get(url("section", dossier, 2)))
     assert "05/03/2026" in page_text(citizen_client.get(url("review", dossier)))
     assert citizen_client.get(url("section", dossier, 3)).status_code == 404
 
@@ -491,7 +493,8 @@ def test_my_dossiers_lists_code_state_and_due_date_twenty_a_page(citizen_client,
     assert "Hồ sơ đã được tiếp nhận và đang được chuyển đến cán bộ xử lý." in page
     from django.utils import timezone
 
-    assert timezone.localtime(received.current_due_at).strftime("%d/%m/%Y %H:%M") in page
+    # One format everywhere (issue 11, point 4): HH:MM dd/mm/yyyy.
+    assert timezone.localtime(received.current_due_at).strftime("%H:%M %d/%m/%Y") in page
 
 
 def test_the_detail_page_shows_status_dates_steps_events_and_official_forms(citizen_client, world):

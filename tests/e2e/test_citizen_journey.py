@@ -109,7 +109,7 @@ def test_a_citizen_submits_a_dossier_from_the_procedure_page_on_a_phone(phone_pa
     seen = page.evaluate("window.__progressSeen")
     assert seen and all(hidden is False for hidden, _value in seen) and seen[-1][1] > 0
     assert_accessible(page, axe_audit)
-    page.get_by_role("link", name="Tiếp tục", exact=True).click()
+    page.get_by_role("button", name="Tiếp tục", exact=True).click()
 
     # Step 4: how the result comes back.
     assert page.get_by_text("Bước 4/5").is_visible()

@@ -132,7 +132,7 @@ def test_a_dossier_from_online_submission_to_public_tracking(open_browser, live_
     citizen.get_by_label(FILE_LABEL).set_input_files(files=[pdf("don.pdf", APPLICATION_PDF)])
     citizen.get_by_role("button", name="Tải lên").click()
     expect(citizen.get_by_role("link", name="don.pdf", exact=True)).to_be_visible()
-    citizen.get_by_role("link", name="Tiếp tục", exact=True).click()
+    citizen.get_by_role("button", name="Tiếp tục", exact=True).click()
 
     expect(citizen.get_by_text("Bước 4/5")).to_be_visible()
     citizen.get_by_label("Nhận kết quả điện tử trên Cổng").check()

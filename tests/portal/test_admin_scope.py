@@ -48,7 +48,7 @@ def test_agency_admin_adds_a_procedure_for_their_unit(client, scope):
         "agencies": [scope["unit"].pk],
         "level": "toan_trinh",
         "applicant_type": "individual",
-        "is_published": "on",
+        # Saved as a draft: without documents and steps it may not be published (issue 11, point 12).
         "processing_days": "3",
         "cutoff_time": "16:00",
         "channel_online": "on",

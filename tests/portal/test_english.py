@@ -20,7 +20,8 @@ from tests.factories import ProcedureFactory
 from tests.services import unavailable
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+# English is had only by choosing it (the language cookie the switcher sets), never from the browser.
+EN = {"HTTP_COOKIE": f"{settings.LANGUAGE_COOKIE_NAME}=en"}
 VALID_REGISTRATION = {
     "full_name": "Trần Thị Bình",
     "cccd": "001195004321",  # Hà Nội, 1900s female, born 1995
@@ -137,7 +138,7 @@ def test_a_short_password_is_refused_in_english(client):
 @pytest.mark.django_db
 def test_a_short_password_is_refused_in_vietnamese(client):
     data = {**VALID_REGISTRATION, "password1": "ngan-qua-1", "password2": "ngan-qua-1"}
-    html = html_of(client.post(reverse("accounts:register"), data, HTTP_ACCEPT_LANGUAGE="vi"))
+    html = html_of(client.post(reverse("accounts:register"), data, HTTP_COOKIE=f"{settings.LANGUAGE_COOKIE_NAME}=vi"))
     assert html_lang(html) == "vi"
     assert "Mật khẩu quá ngắn. Mật khẩu phải có ít nhất 12 ký tự." in html
     assert "too short" not in html

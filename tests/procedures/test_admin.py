@@ -23,6 +23,7 @@ from tests.factories import (
     FieldFactory,
     ProcedureFactory,
     ProcessingStepFactory,
+    RequiredDocumentFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -341,6 +342,8 @@ def existing(field, commune):
         processing_days=Decimal("5"),
     )
     FeeItemFactory(procedure=procedure, amount=8000, name="Lệ phí đăng ký quá hạn")
+    # Complete, as a published procedure must be (issue 11, point 12): documents, time limit, steps.
+    RequiredDocumentFactory(procedure=procedure, name="Tờ khai đăng ký khai sinh")
     ProcessingStepFactory(procedure=procedure, duration_days=Decimal("2"), name="Thẩm định")
     ProcessingStepFactory(procedure=procedure, duration_days=Decimal("2"), name="Phê duyệt", role=StepRole.LEADER)
     procedure_publish_version(procedure=procedure)
@@ -374,6 +377,21 @@ def change_form(procedure, **overrides) -> dict:
         }
         for s in procedure.steps.all()
     ]
+    document_rows = [
+        {
+            "id": str(d.pk),
+            "procedure": str(procedure.pk),
+            "order": str(d.order),
+            "name": d.name,
+            "is_mandatory": "on" if d.is_mandatory else "",
+            "original_count": str(d.original_count),
+            "copy_count": str(d.copy_count),
+            "allowed_types": d.allowed_types,
+            "max_size_mb": str(d.max_size_mb),
+            "note": d.note,
+        }
+        for d in procedure.documents.all()
+    ]
     fee_rows = overrides.pop("fee_rows", fee_rows)
     data = {
         "national_code": procedure.national_code,
@@ -392,7 +410,7 @@ def change_form(procedure, **overrides) -> dict:
         "legal_basis": procedure.legal_basis,
         "description": "",
         "conditions": "",
-        **inline_rows("documents", []),
+        **inline_rows("documents", document_rows, initial=len(document_rows)),
         **inline_rows("form_fields", []),
         **inline_rows("fees", fee_rows, initial=len(fee_rows)),
         **inline_rows("steps", step_rows, initial=len(step_rows)),

@@ -317,10 +317,11 @@ def test_the_catalogue_is_in_vietnamese_by_default(client, catalogue):
     assert '<html lang="vi">' in response.text
 
 
-def test_the_catalogue_follows_the_browser_language(client, catalogue):
+def test_the_catalogue_stays_vietnamese_whatever_the_browser_language(client, catalogue):
+    """Issue 11, point 8: English only when chosen, never from Accept-Language."""
     response = client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert '<html lang="en">' in response.text
+    assert '<html lang="vi">' in response.text
 
 
 def test_the_catalogue_follows_the_chosen_language(client, catalogue):

@@ -31,10 +31,15 @@ from procedures.services import ImportError_, procedures_import
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_PASSWORD = "Demo@2026-dichvucong"  # noqa: S105 - published on purpose, for the demo accounts only
-DEMO_URL = "http://127.0.0.1:8000/"
 # The demo staff's second factor (TOTP, RFC 6238), published like the password: add it to any
 # authenticator app, or `oathtool --totp -b <secret>`. Never used outside the demo data.
 DEMO_TOTP_SECRET = "DICHVUCONGDEMOTOTPNINHBINHQUANTR"  # noqa: S105 - published on purpose
+
+
+def demo_url() -> str:
+    """Where `make run` serves the portal: the port is WEB_PORT's (the Procfile binds it)."""
+    return f"http://127.0.0.1:{settings.WEB_PORT}/"
+
 
 PROVINCE_CENTRE = "000.00.01.H40"  # Trung tâm Phục vụ hành chính công tỉnh Ninh Bình
 DEMO_COMMUNE = "000.00.41.H40"  # UBND phường Hoa Lư
@@ -77,6 +82,12 @@ ACCOUNTS: list[dict[str, Any]] = [
         "username": "lanhdao",
         "fields": {"full_name": "Vũ Quang Huy", "email": "lanhdao@example.com"},
         "memberships": [(DEMO_COMMUNE, Role.LEADER)],
+    },
+    {
+        "role": Role.DIGITAL_HELPER,
+        "username": "hotro",
+        "fields": {"full_name": "Phạm Văn Hỗ Trợ", "email": "hotro@example.com"},
+        "memberships": [(DEMO_COMMUNE, Role.DIGITAL_HELPER)],
     },
     {
         "role": Role.CITIZEN,
@@ -160,7 +171,7 @@ class Command(BaseCommand):
             f"Cán bộ và quản trị cần thêm mã xác thực hai lớp (TOTP): khóa bí mật mẫu {DEMO_TOTP_SECRET} "
             f"(thêm vào ứng dụng xác thực, hoặc `oathtool --totp -b {DEMO_TOTP_SECRET}`)."
         )
-        self.stdout.write(self.style.SUCCESS(f"Mở {DEMO_URL} để dùng thử."))
+        self.stdout.write(self.style.SUCCESS(f"Mở {demo_url()} để dùng thử."))
 
 
 def _assign(obj: models.Model, values: dict[str, Any]) -> bool:
@@ -275,6 +286,8 @@ def load_fee_policies() -> None:
             field=None,
             defaults={"percent": 100, "proof_required": proof, "legal_basis": "Luật Phí và lệ phí 2015, Điều 10"},
         )
+
+
 def _enrol_demo_totp(user: User) -> None:
     """Give a demo staff account the published TOTP secret, unless it already has a second factor."""
     import base64
