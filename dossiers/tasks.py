@@ -29,8 +29,15 @@ def _notify(effect: SideEffect) -> None:
     send_mail(subject, body, None, [dossier.applicant_email])
 
 
+def _issue_form(effect: SideEffect) -> None:
+    # Form 01 of a reception, rendered after the reception committed (dossiers.services._record_form).
+    from .services import run_recorded_form
+
+    run_recorded_form(effect)
+
+
 # Kinds without a handler yet (postal_shipment: the workers issue) stay pending for their handler.
-HANDLERS = {"notify": _notify}
+HANDLERS = {"notify": _notify, "issue_form": _issue_form}
 
 
 @shared_task(name="dossiers.run_side_effect", bind=True, max_retries=5, default_retry_delay=30)
@@ -38,7 +45,8 @@ def run_side_effect(self, effect_id: int) -> str:
     """Carry out one recorded side effect once. Safe to run twice: the row's status is the guard."""
     with transaction.atomic():
         effect = (
-            SideEffect.objects.select_for_update(skip_locked=True)
+            # of=("self",): lock the effect only; the dossier row may be locked by an action right now.
+            SideEffect.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("dossier")
             .filter(pk=effect_id, status=SideEffect.Status.PENDING)
             .first()
