@@ -157,10 +157,12 @@ def holdings_sync(dossier, *, at: dt.datetime | None = None, holding_model=None,
     holding_model = holding_model or DossierHolding
     step_model = step_model or DossierStep
     at = at or timezone.now()
+    if dossier.state == S.DRAFT:
+        return  # never held yet (no state leads back to draft): no query for the citizen's edits
     if dossier.state in UNHELD_STATES:
-        wanted: list[Holder] = []
-    else:
-        wanted = holdings_for(dossier, step_model.objects.filter(dossier_id=dossier.pk), at=at)
+        holding_model.objects.filter(dossier_id=dossier.pk).delete()
+        return
+    wanted = holdings_for(dossier, step_model.objects.filter(dossier_id=dossier.pk), at=at)
     stored = {}
     for row in holding_model.objects.filter(dossier_id=dossier.pk):
         stored[_as_holder(row).key] = row

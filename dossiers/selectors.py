@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -163,11 +164,35 @@ def file_get_for_user(*, user, public_id) -> DossierFile:
     return file
 
 
+# What public tracking shows (page and API): no personal data, no answers, no procedure snapshot.
+PUBLIC_FIELDS = (
+    "id",
+    "code",
+    "state",
+    "received_at",
+    "current_due_at",
+    "completed_at",
+    "returned_at",
+    "apologised",
+    "procedure__id",
+    "procedure__name",
+    "procedure__national_code",
+    "agency__id",
+    "agency__name",
+)
+
+
 def dossier_find_public(*, code: str) -> Dossier | None:
+    """A dossier by its code for public tracking, with only the columns tracking shows.
+
+    `procedure_name` is the name under which it was submitted, read from the version's snapshot
+    by the database (one key of the JSON, not the whole snapshot with its legal texts).
+    """
     return (
         Dossier.objects.exclude(state=S.DRAFT)
-        .exclude(code__isnull=True)
-        .select_related("procedure", "agency", "receiving_agency")
+        .select_related("procedure", "agency")
+        .only(*PUBLIC_FIELDS)
+        .annotate(procedure_name=KeyTextTransform("name", "procedure_version__snapshot"))
         .filter(code=code.strip())
         .first()
     )

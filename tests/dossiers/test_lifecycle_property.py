@@ -574,6 +574,7 @@ class DossierLifecycle(RuleBasedStateMachine):
             assert stored == computed, (dossier.state, stored, computed)
         officers = [self.world.reception, self.world.specialist, self.world.leader, *self.outsiders.values()]
         for officer in officers:
+            counts = selectors.queue_counts(officer, now=now)
             for tab in selectors.QUEUE_TABS:
                 rows, _cursor = selectors.queue_page(officer, tab, size=50, now=now)
                 listed = [d.pk for d in rows]
@@ -581,8 +582,7 @@ class DossierLifecycle(RuleBasedStateMachine):
                 assert set(listed) == reference_queue(officer, tab, now=now), (officer.username, tab)
                 dues = [(d.current_due_at is None, d.current_due_at or now, d.pk) for d in rows]
                 assert dues == sorted(dues), tab
-                count = selectors.queue_counts(officer, now=now)[tab]
-                assert count == len(listed), (tab, count, listed)
+                assert counts[tab] == len(listed), (tab, counts[tab], listed)
 
     def _check_reception(self, dossier: Dossier, events) -> None:
         """Never received (nor anything after it) without a code and the time of submission."""

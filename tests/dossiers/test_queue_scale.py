@@ -256,3 +256,32 @@ def test_overdue_filter_lists_only_dossiers_past_due(client, world):
     response = client.get(QUEUE, {"tab": "all", "overdue": "on"})
     assert [item["dossier"].pk for item in response.context["items"]] == [late.pk]
     assert "overdue=on" in response.content.decode().replace("&amp;", "&")
+
+
+# --- tracking and submission ------------------------------------------------------------------------
+
+
+def test_tracking_reads_neither_the_procedure_snapshot_nor_personal_columns(client, world):
+    from django.core.cache import cache
+
+    cache.clear()
+    dossier = builders.in_processing(world)
+    api = APIClient()
+    for get, url in ((client.get, f"/tra-cuu/{dossier.code}/"), (api.get, f"/api/track/{dossier.code}/")):
+        with CaptureQueriesContext(connection) as queries:
+            response = get(url)
+        assert response.status_code == 200, url
+        assert len(queries) <= 2, [q["sql"] for q in queries]
+        sql = " ".join(q["sql"] for q in queries)
+        assert '"answers"' not in sql and '"applicant_id_number"' not in sql
+        assert '"procedures_procedureversion"."snapshot",' not in sql  # one key only, extracted by the database
+    assert "Đăng ký kinh doanh hộ cá thể" in client.get(f"/tra-cuu/{dossier.code}/").content.decode()
+
+
+def test_a_draft_costs_no_holdings_query_and_a_closed_dossier_keeps_no_rows(world):
+    dossier = builders.draft(world)
+    with CaptureQueriesContext(connection) as queries:
+        services.dossier_save_answers(dossier=dossier, user=world.citizen, answers={"ten_ho_kinh_doanh": "Quán"})
+    assert not any("dossierholding" in q["sql"] for q in queries)
+    returned = builders.returned(world)
+    assert not DossierHolding.objects.filter(dossier=returned).exists()
