@@ -7,5 +7,5 @@ class DossiersConfig(AppConfig):
     verbose_name = _("Hồ sơ")
 
     def ready(self) -> None:
-        # Registers the "sms" side-effect handler.
-        from . import sms  # noqa: F401
+        # Registers the side-effect handlers of this app ("sms", "issue_form").
+        from . import sms, tasks  # noqa: F401

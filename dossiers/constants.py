@@ -130,3 +130,15 @@ RATING_CRITERIA = {
     "online": _("Chất lượng dịch vụ công trực tuyến"),
 }
 RATING_SCORES = {2: _("Hài lòng"), 1: _("Bình thường"), 0: _("Không hài lòng")}
+
+
+class HoldingBucket(models.TextChoices):
+    """The stage at which a holder of an open dossier has it (see dossiers.models.DossierHolding)."""
+
+    RECEPTION = "reception", _("Chờ tiếp nhận")
+    PAYMENT = "payment", _("Chờ nộp phí, lệ phí")
+    UNASSIGNED = "unassigned", _("Chờ phân công")
+    PROCESSING = "processing", _("Đang xử lý")
+    APPROVAL = "approval", _("Chờ phê duyệt")
+    SUPPLEMENT = "supplement", _("Chờ người nộp bổ sung")
+    RESULT = "result", _("Chờ trả kết quả")

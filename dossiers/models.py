@@ -27,6 +27,7 @@ from .constants import (
     DossierState,
     FileKind,
     FormNumber,
+    HoldingBucket,
     PauseReason,
     ResultChannel,
     SupplementStage,
@@ -143,6 +144,13 @@ class Dossier(FSMModelMixin, models.Model):
     fee_exemption_group = models.CharField(
         _("đối tượng miễn, giảm phí"), max_length=20, choices=ExemptionGroup.choices, blank=True
     )
+    # The applicant's name lower-cased without diacritics (procedures.text.normalize_search), written
+    # by dossiers.services: officers find "Phạm Thị Hoa" by typing "pham thi hoa". Trigram-indexed on
+    # PostgreSQL (migration 0002_holdings), a plain substring match on SQLite.
+    search_text = models.CharField(max_length=255, blank=True, default="", editable=False)
+    # The number of the dossier in its receiving unit's register of the year (Form 01 and Form 07
+    # print it: Circular 01/2018 Art 10), taken from DossierRegisterCounter at reception.
+    register_number = models.PositiveIntegerField(_("số vào sổ"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("hồ sơ")
@@ -292,6 +300,100 @@ class DossierStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}. {self.name}"
+
+
+class DossierHolding(models.Model):
+    """Who holds an open dossier right now: one row per holder, kept by dossiers.holdings.
+
+    Written only by dossiers.holdings.holdings_sync, which dossiers.services._save() calls in the
+    transaction of every change, so the rows are always those that dossiers.holdings.holdings_for()
+    computes from the dossier and its steps. A closed dossier (FINAL_STATES) and a draft have no rows.
+
+    What a row means:
+    - `agency` holds the dossier: the resolving agency, the receiving unit, the agency of the current
+      step, or of any open step of a parallel (liên thông) group. Each such agency has at least one
+      row; officers of the agency (or of a unit above it) see the dossier in their queues.
+    - `role` is the role that must act there now (reception, specialist, leader); blank when the
+      agency holds the dossier but nobody there has to act (it is watched, e.g. the receiving unit
+      while a department processes it, or everybody while the applicant supplements it).
+    - `bucket` is the stage (HoldingBucket); (agency, role, bucket) is one queue: "new" is
+      (reception, RECEPTION|PAYMENT) and (specialist, UNASSIGNED), "approval" is (leader, APPROVAL),
+      "result" is (reception, RESULT), "supplement" is (blank, SUPPLEMENT).
+    - `step` is the open step the row stands for (one row per open step of a parallel group, each
+      with its own agency and `step_due_at` for per-step alerts); null for a row of the whole dossier.
+    - `assignee` is the officer working on it now ("mine"): the dossier's assignee on the current
+      step's row, a parallel step's own assignee on that step's row; null otherwise.
+    - `state` mirrors the dossier's state; `due_at` mirrors dossier.current_due_at (null before the
+      clock starts) and is the queue order with `dossier_id`; `is_running` is true while the clock
+      runs (received, in processing, awaiting approval): overdue is `is_running and due_at < now`.
+    - `since` is when this holder got the dossier (the step's start, the submission, the reception...).
+    """
+
+    # No single-column indexes on dossier, agency, assignee: the composite indexes and unique
+    # constraints below start with them (and a second index would tempt the planner into sorting).
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="holdings", db_index=False)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("cơ quan"), db_index=False
+    )
+    role = models.CharField(_("vai trò phải xử lý"), max_length=20, blank=True)
+    bucket = models.CharField(_("giai đoạn"), max_length=20, choices=HoldingBucket.choices)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cán bộ xử lý"),
+        db_index=False,
+    )
+    step = models.ForeignKey(
+        DossierStep, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("bước")
+    )
+    state = models.CharField(_("trạng thái"), max_length=30, choices=S.choices)
+    since = models.DateTimeField(_("nắm giữ từ"), null=True, blank=True)
+    due_at = models.DateTimeField(_("hẹn trả"), null=True, blank=True)
+    step_due_at = models.DateTimeField(_("hạn của bước"), null=True, blank=True)
+    is_running = models.BooleanField(_("đang tính thời hạn"), default=False)
+
+    class Meta:
+        verbose_name = _("nơi đang giữ hồ sơ")
+        verbose_name_plural = _("nơi đang giữ hồ sơ")
+        # Every queue tab is one range of one of these, read in (due_at, dossier) order.
+        indexes = [
+            # "new", "approval", "result", "supplement": (agency, role, bucket) ranges.
+            models.Index(fields=["agency", "role", "bucket", "due_at", "dossier"], name="holding_queue_idx"),
+            # "mine".
+            models.Index(fields=["assignee", "due_at", "dossier"], name="holding_assignee_idx"),
+            # "due soon", "overdue" (is_running, a range of due_at), "all" (both values); alerts.
+            models.Index(fields=["agency", "is_running", "due_at", "dossier"], name="holding_agency_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "agency"], condition=Q(step__isnull=True), name="holding_one_per_agency"
+            ),
+            models.UniqueConstraint(fields=["dossier", "step"], name="holding_one_per_step"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} @ {self.agency_id} {self.role or '-'} {self.bucket}"
+
+
+class DossierRegisterCounter(models.Model):
+    """The last register number a receiving unit gave in a year (Circular 01/2018 Art 10).
+
+    Form 01 and the register (Form 07) print the number; it runs on through the year, so it is a
+    counter row taken under a short row lock, never a count of the year's dossiers.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="register_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.year}: {self.last}"
 
 
 class DossierPause(models.Model):

@@ -108,6 +108,10 @@ def _register_entry(dossier) -> dict | None:
     if not dossier.received_at or not receiving:
         return None
     local = timezone.localtime(dossier.received_at)
+    if dossier.register_number:
+        # Taken from the unit's counter at reception (DossierRegisterCounter).
+        return {"book": local.year, "number": dossier.register_number}
+    # Dossiers received before the counter existed: their place in the year, as it was computed.
     year_start = local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     number = (
         type(dossier)

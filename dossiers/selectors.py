@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from portal.accounts.constants import Role
 
-from .constants import FINAL_STATES, Channel, DossierState, FileKind
-from .models import Dossier, DossierFile, DossierStep
+from .constants import Channel, DossierState, FileKind, HoldingBucket
+from .models import Dossier, DossierFile, DossierHolding, DossierStep
 
 logger = logging.getLogger("dossiers.access")
 S = DossierState
@@ -91,11 +94,50 @@ def counter_dossier_get_for_officer(*, user, public_id) -> Dossier:
     return dossier
 
 
-def officer_agency_ids(user, roles=STAFF_ROLES) -> set[int]:
-    ids: set[int] = set()
+MEMBERSHIPS_ATTRIBUTE = "_officer_memberships"
+
+
+def remember_memberships(user) -> None:
+    """Resolve the user's agencies per role once and keep them on this user object (one request).
+
+    Called once at the start of each officer page and API request for request.user; without it a
+    queue page would look the memberships up again for every tab and every check.
+    """
     if getattr(user, "is_authenticated", False):
+        # Resolved afresh at the start of each request: a user object kept across requests (tests'
+        # force_authenticate) never answers with memberships changed since.
+        user.__dict__[MEMBERSHIPS_ATTRIBUTE] = _agency_ids_by_role(user)
+
+
+def _agency_ids_by_role(user) -> dict[str, frozenset[int]]:
+    """Two queries: the memberships, then every agency below them, assigned to roles by path."""
+    from procedures.models import Agency
+
+    memberships = list(user.memberships.values_list("role", "agency__path"))
+    if not memberships:
+        return {}
+    query = Q(pk__in=[])
+    for path in {path for _role, path in memberships}:
+        query |= Q(path__startswith=path)
+    agencies = list(Agency.objects.filter(query).values_list("pk", "path"))
+    by_role: dict[str, set[int]] = {}
+    for role, path in memberships:
+        by_role.setdefault(role, set()).update(pk for pk, sub in agencies if sub.startswith(path))
+    return {role: frozenset(ids) for role, ids in by_role.items()}
+
+
+def officer_agency_ids(user, roles=STAFF_ROLES) -> set[int]:
+    """Agencies (with the units below them) in which the user holds one of `roles`."""
+    ids: set[int] = set()
+    if not getattr(user, "is_authenticated", False):
+        return ids
+    known = user.__dict__.get(MEMBERSHIPS_ATTRIBUTE)
+    if known is not None:
         for role in roles:
-            ids |= user.agency_ids(role)
+            ids |= known.get(role, frozenset())
+        return ids
+    for role in roles:
+        ids |= user.agency_ids(role)
     return ids
 
 
@@ -151,21 +193,39 @@ def file_get_for_user(*, user, public_id) -> DossierFile:
     return file
 
 
+# What public tracking shows (page and API): no personal data, no answers, no procedure snapshot.
+PUBLIC_FIELDS = (
+    "id",
+    "code",
+    "state",
+    "received_at",
+    "current_due_at",
+    "completed_at",
+    "returned_at",
+    "apologised",
+    "procedure__id",
+    "procedure__name",
+    "procedure__national_code",
+    "agency__id",
+    "agency__name",
+)
+
+
 def dossier_find_public(*, code: str) -> Dossier | None:
-    """A dossier by its code, or by its submission reference (both unique, both indexed)."""
-    return (
+    """A dossier for public tracking by its code, or by its submission reference (both unique, indexed).
+
+    Only the columns tracking shows; `procedure_name` is the name under which it was submitted, read
+    from the version's snapshot by the database (one key of the JSON, not the whole snapshot).
+    """
+    public = (
         Dossier.objects.exclude(state=S.DRAFT)
-        .exclude(code__isnull=True)
-        .select_related("procedure", "agency", "receiving_agency")
-        .filter(code=code.strip())
-        .first()
-    ) or (
-        # The submission reference, for a dossier not received yet (or an applicant without a code).
-        Dossier.objects.exclude(state=S.DRAFT)
-        .select_related("procedure", "agency", "receiving_agency")
-        .filter(reference=code.strip().upper())
-        .first()
+        .select_related("procedure", "agency")
+        .only(*PUBLIC_FIELDS, "reference")
+        .annotate(procedure_name=KeyTextTransform("name", "procedure_version__snapshot"))
     )
+    code = code.strip()
+    # The reference, for a dossier not received yet (an applicant who has no code so far).
+    return public.filter(code=code).first() or public.filter(reference=code.upper()).first()
 
 
 @dataclass
@@ -205,6 +265,11 @@ def dossier_timeline(dossier: Dossier) -> list[TimelineRow]:
 
 
 # --- queues -----------------------------------------------------------------------------------
+#
+# Every tab reads DossierHolding (who holds each open dossier now, kept by dossiers.holdings) in
+# (due_at, dossier_id) order. On PostgreSQL a tab is one query: a LATERAL join over the officer's
+# (agency, role, bucket) or (agency, is_running) pairs, each an index range scan with a LIMIT, the
+# few rows merged and sorted; the page's dossiers are then fetched by id with the columns a row shows.
 
 QUEUE_TABS = {
     "new": gettext_lazy("Hồ sơ mới"),
@@ -216,81 +281,220 @@ QUEUE_TABS = {
     "result": gettext_lazy("Chờ trả kết quả"),
     "all": gettext_lazy("Tất cả"),
 }
+DUE_SOON = dt.timedelta(days=2)
+# Tab counts stop here ("99+"): a count never scans more than this per range of the index.
+COUNT_LIMIT = 100
+B = HoldingBucket
+# The columns a queue row shows (page and API), fetched for the page's ids only.
+QUEUE_ROW_FIELDS = (
+    "id",
+    "public_id",
+    "code",
+    "state",
+    "version",
+    "applicant_name",
+    "applicant_id_number",
+    "submitted_at",
+    "received_at",
+    "current_due_at",
+    "procedure__id",
+    "procedure__name",
+    "procedure__national_code",
+    "agency__id",
+    "agency__name",
+    "assignee__id",
+    "assignee__full_name",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+    "current_step__id",
+    "current_step__name",
+)
+
+
+@dataclass(frozen=True)
+class TabRanges:
+    """One tab as ranges of a holdings index: equal `columns` for each of `pairs`, plus `where`."""
+
+    columns: tuple[tuple[str, str], ...]  # (field, PostgreSQL array type)
+    pairs: tuple[tuple, ...]
+    where: Q = field(default_factory=Q)
+
+
+def queue_tab_ranges(user, tab: str, *, now: dt.datetime) -> TabRanges:
+    """Which holdings make up `tab` for this officer (see DossierHolding for the rows' meaning)."""
+    reception = officer_agency_ids(user, (Role.RECEPTION,))
+    processing = officer_agency_ids(user, (Role.SPECIALIST, Role.LEADER))
+    leader = officer_agency_ids(user, (Role.LEADER,))
+    everywhere = officer_agency_ids(user)
+    triple = (("agency_id", "bigint"), ("role", "text"), ("bucket", "text"))
+    if tab == "new":
+        pairs = [(a, Role.RECEPTION, bucket) for a in sorted(reception) for bucket in (B.RECEPTION, B.PAYMENT)]
+        pairs += [(a, Role.SPECIALIST, B.UNASSIGNED) for a in sorted(processing)]
+        return TabRanges(triple, tuple(pairs))
+    if tab == "mine":
+        return TabRanges((("assignee_id", "bigint"),), ((user.pk,),) if everywhere else ())
+    if tab == "approval":
+        return TabRanges(triple, tuple((a, Role.LEADER, B.APPROVAL) for a in sorted(leader)))
+    if tab == "result":
+        return TabRanges(triple, tuple((a, Role.RECEPTION, B.RESULT) for a in sorted(reception)))
+    if tab == "supplement":
+        return TabRanges(triple, tuple((a, "", B.SUPPLEMENT) for a in sorted(everywhere)))
+    running = (("agency_id", "bigint"), ("is_running", "boolean"))
+    if tab == "due_soon":
+        where = Q(due_at__gte=now, due_at__lt=now + DUE_SOON)
+        return TabRanges(running, tuple((a, True) for a in sorted(everywhere)), where)
+    if tab == "overdue":
+        return TabRanges(running, tuple((a, True) for a in sorted(everywhere)), Q(due_at__lt=now))
+    return TabRanges(running, tuple((a, flag) for a in sorted(everywhere) for flag in (True, False)))
+
+
+def _cursor_parts(cursor: tuple[dt.datetime | None, int] | None) -> list[tuple[Q, bool]]:
+    """The index ranges after the cursor: dossiers with a due time in order, then those without, by id."""
+    if cursor is None:
+        return [(Q(due_at__isnull=False), True), (Q(due_at__isnull=True), False)]
+    due, pk = cursor
+    if due is None:
+        return [(Q(due_at__isnull=True, dossier_id__gt=pk), False)]
+    return [(Q(due_at__gt=due) | Q(due_at=due, dossier_id__gt=pk), True), (Q(due_at__isnull=True), False)]
+
+
+def _holding_ids(
+    ranges: TabRanges, base: QuerySet[DossierHolding], cursor, limit: int
+) -> tuple[str, list] | list[tuple[int, dt.datetime | None]]:
+    """The first `limit` (dossier_id, due_at) of the tab after `cursor`: SQL on PostgreSQL, rows elsewhere."""
+    base = base.filter(ranges.where)
+    if connection.vendor != "postgresql":
+        match = Q(pk__in=[])
+        for pair in ranges.pairs:
+            match |= Q(**{name: value for (name, _type), value in zip(ranges.columns, pair, strict=True)})
+        after = Q(pk__in=[])
+        for part, _has_due in _cursor_parts(cursor):
+            after |= part
+        qs = (
+            base.filter(match)
+            .filter(after)
+            .values_list("dossier_id", "due_at")
+            .distinct()
+            .order_by(F("due_at").asc(nulls_last=True), "dossier_id")
+        )
+        return list(qs[:limit])
+    names = [name for name, _type in ranges.columns]
+    # Correlated with the unnest row: the names are the constant columns of TabRanges, never input.
+    correlated = base.filter(**{name: RawSQL(f"p.{name}", ()) for name in names})  # noqa: S611
+    branches, params = [], []
+    for part, _has_due in _cursor_parts(cursor):
+        # Both parts in index order (due_at, dossier_id): within the null part that is dossier_id order.
+        order = ("due_at", "dossier_id")
+        sql, branch_params = (
+            correlated.filter(part).order_by(*order).values_list("dossier_id", "due_at")[:limit].query.sql_with_params()
+        )
+        branches.append(f"({sql})")
+        params.extend(branch_params)
+    arrays = ", ".join(f"%s::{pgtype}[]" for _name, pgtype in ranges.columns)
+    columns = [list(column) for column in zip(*ranges.pairs, strict=True)] if ranges.pairs else [[] for _ in names]
+    sql = (
+        f"SELECT DISTINCT x.dossier_id, x.due_at FROM unnest({arrays}) AS p({', '.join(names)}) "  # noqa: S608
+        f"CROSS JOIN LATERAL ({' UNION ALL '.join(branches)}) AS x(dossier_id, due_at) "
+        "ORDER BY x.due_at ASC NULLS LAST, x.dossier_id ASC LIMIT %s"
+    )
+    return sql, [*columns, *params, limit]
+
+
+def _fetch(sql_or_rows) -> list[tuple[int, dt.datetime | None]]:
+    if isinstance(sql_or_rows, list):
+        return sql_or_rows
+    sql, params = sql_or_rows
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def queue_page(
+    user,
+    tab: str,
+    *,
+    base: QuerySet[DossierHolding] | None = None,
+    after: str | None = None,
+    size: int = 25,
+    now: dt.datetime | None = None,
+) -> tuple[list[Dossier], str | None]:
+    """One page of a tab of the officer's queue, nearest deadline first, and the next page's cursor.
+
+    `base` is the holdings queryset after the filters (dossiers.filters.QueueFilterSet). Two
+    queries whatever the depth: the page's (dossier, due) pairs, then those dossiers' shown columns.
+    A malformed `after` starts from the top.
+    """
+    now = now or timezone.now()
+    ranges = queue_tab_ranges(user, tab, now=now)
+    if not ranges.pairs:
+        return [], None
+    cursor = _parse_cursor(after) if after else None
+    found = _fetch(_holding_ids(ranges, base if base is not None else DossierHolding.objects.all(), cursor, size + 1))
+    more = len(found) > size
+    found = found[:size]
+    ids = [pk for pk, _due in found]
+    by_id = {
+        d.pk: d
+        for d in Dossier.objects.filter(pk__in=ids)
+        .select_related("procedure", "agency", "assignee", "current_step")
+        .only(*QUEUE_ROW_FIELDS)
+    }
+    rows = [by_id[pk] for pk in ids if pk in by_id]
+    if not more or not found:
+        return rows, None
+    pk, due = found[-1]
+    return rows, f"{due.isoformat() if due else ''}~{pk}"
+
+
+def queue_counts(user, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many dossiers each tab holds, counted up to COUNT_LIMIT (shown as "99+" beyond it).
+
+    One query on PostgreSQL for all tabs, each a count over a LIMIT: never a scan of the province.
+    """
+    now = now or timezone.now()
+    base = DossierHolding.objects.all()
+    parts = {tab: queue_tab_ranges(user, tab, now=now) for tab in QUEUE_TABS}
+    counts = dict.fromkeys(QUEUE_TABS, 0)
+    if connection.vendor != "postgresql":
+        for tab, ranges in parts.items():
+            if ranges.pairs:
+                counts[tab] = len(_holding_ids(ranges, base, None, COUNT_LIMIT))
+        return counts
+    selects, params = [], []
+    for tab, ranges in parts.items():
+        if ranges.pairs:
+            sql, tab_params = _holding_ids(ranges, base, None, COUNT_LIMIT)
+            selects.append(f"(SELECT count(*) FROM ({sql}) AS t) AS {tab}")  # noqa: S608 - tab names are constants
+            params.extend(tab_params)
+    if selects:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(selects)}", params)
+            values = cursor.fetchone()
+        counts.update(zip([tab for tab, r in parts.items() if r.pairs], values, strict=True))
+    return counts
 
 
 def queue_for_officer(user, tab: str, *, now: dt.datetime | None = None) -> QuerySet[Dossier]:
-    """One tab of an officer's work queue, nearest deadline first."""
+    """All the dossiers of one tab, nearest deadline first, as a queryset (one query; for tests, exports).
+
+    The pages and the API read queue_page, which stays an index range scan at any depth.
+    """
     now = now or timezone.now()
-    ids_reception = officer_agency_ids(user, (Role.RECEPTION,))
-    ids_specialist = officer_agency_ids(user, (Role.SPECIALIST,))
-    ids_leader = officer_agency_ids(user, (Role.LEADER,))
-    ids_all = officer_agency_ids(user)
-    base = Dossier.objects.exclude(state=S.DRAFT).select_related("procedure", "agency", "assignee")
-    running = [S.RECEIVED, S.IN_PROCESSING, S.AWAITING_APPROVAL]
-
-    def open_step(**filters) -> Q:
-        # A started, unfinished step (e.g. any agency's step of a parallel group) of a dossier still
-        # being handled. EXISTS, not a join: one row per dossier, no DISTINCT, same number of queries.
-        steps = DossierStep.objects.filter(
-            dossier_id=OuterRef("pk"), started_at__isnull=False, completed_at__isnull=True, **filters
-        )
-        return Q(Exists(steps)) & ~Q(state__in=FINAL_STATES)
-
-    def held_by(ids: set[int]) -> Q:
-        # The resolving agency, the unit that received it, the agency of its current step (a department
-        # or another agency in an inter-agency procedure), or of any step open now (a parallel group).
-        return (
-            Q(agency_id__in=ids)
-            | Q(receiving_agency_id__in=ids)
-            | Q(current_step__agency_id__in=ids)
-            | (open_step(agency_id__in=ids) if ids else Q(pk__in=[]))
-        )
-
-    if tab == "new":
-        processing_ids = ids_specialist | ids_leader
-        qs = base.filter(
-            Q(state=S.SUBMITTED, agency_id__in=ids_reception)
-            | Q(state=S.RECEIVED, agency_id__in=processing_ids)
-            | Q(state=S.IN_PROCESSING, assignee__isnull=True, current_step__agency_id__in=processing_ids)
-            | (
-                Q(state=S.IN_PROCESSING)
-                & open_step(is_parallel=True, assignee__isnull=True, agency_id__in=processing_ids)
-                if processing_ids
-                else Q(pk__in=[])
-            )
-            | Q(state=S.AWAITING_PAYMENT, agency_id__in=ids_reception)
-        )
-    elif tab == "mine":
-        # Assigned the dossier's current step (not yet done), or one step of a parallel group.
-        qs = base.filter(
-            (Q(assignee=user) & Q(current_step__completed_at__isnull=True))
-            | open_step(is_parallel=True, assignee=user),
-            state__in=running,
-        )
-    elif tab == "due_soon":
-        qs = base.filter(
-            held_by(ids_all), state__in=running, current_due_at__gte=now, current_due_at__lt=now + dt.timedelta(days=2)
-        )
-    elif tab == "overdue":
-        qs = base.filter(held_by(ids_all), state__in=running, current_due_at__lt=now)
-    elif tab == "supplement":
-        qs = base.filter(held_by(ids_all), state=S.SUPPLEMENT_REQUESTED)
-    elif tab == "approval":
-        qs = base.filter(state=S.AWAITING_APPROVAL, current_step__agency_id__in=ids_leader)
-    elif tab == "result":
-        qs = base.filter(state=S.RESULT_READY).filter(
-            Q(receiving_agency_id__in=ids_reception) | Q(agency_id__in=ids_reception)
-        )
-    else:
-        qs = base.filter(held_by(ids_all))
-    return qs.order_by(F("current_due_at").asc(nulls_last=True), "id")
+    ranges = queue_tab_ranges(user, tab, now=now)
+    match = Q(pk__in=[])
+    for pair in ranges.pairs:
+        match |= Q(**{name: value for (name, _type), value in zip(ranges.columns, pair, strict=True)})
+    held = DossierHolding.objects.filter(ranges.where).filter(match).values("dossier_id")
+    return (
+        Dossier.objects.filter(pk__in=held)
+        .select_related("procedure", "agency", "assignee")
+        .order_by(F("current_due_at").asc(nulls_last=True), "id")
+    )
 
 
 def apply_keyset(qs: QuerySet[Dossier], after: str | None, size: int) -> tuple[list[Dossier], str | None]:
-    """Keyset pagination on (current_due_at, id): constant cost at any depth of a million-row queue.
-
-    Dossiers without a due date (not received yet) sort last, by id.
-    """
+    """Keyset pagination of a dossier queryset on (current_due_at, id); dossiers without a due date last."""
     cursor = _parse_cursor(after) if after else None
     if cursor is not None:
         due, pk = cursor

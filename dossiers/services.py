@@ -17,8 +17,7 @@ from itertools import groupby
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
@@ -28,6 +27,7 @@ from procedures.calendar import WorkingCalendar, classify
 from procedures.constants import StepRole
 from procedures.models import Agency, Procedure
 from procedures.services import procedure_publish_version
+from procedures.text import normalize_search
 
 from .constants import (
     Action,
@@ -39,6 +39,7 @@ from .constants import (
     ResultChannel,
     SupplementStage,
 )
+from .holdings import holdings_sync
 from .models import (
     Dossier,
     DossierCodeSequence,
@@ -47,6 +48,7 @@ from .models import (
     DossierFile,
     DossierPause,
     DossierRating,
+    DossierRegisterCounter,
     DossierStep,
     SideEffect,
 )
@@ -112,10 +114,17 @@ def _transition(dossier: Dossier, name: str) -> str:
 
 
 def _save(dossier: Dossier) -> None:
-    """Save every column and move the version on, so that forms rendered before are now stale."""
-    dossier.version = F("version") + 1
+    """Save every column and move the version on, so that forms rendered before are now stale.
+
+    Also keeps, in the same transaction, what is derived from the dossier and its steps: the search
+    text and the holders (DossierHolding), so every queue reads the state just written. Every
+    service that changes a dossier or its steps saves through here, after changing the steps.
+    """
+    dossier.search_text = normalize_search(dossier.applicant_name)[:255]
+    # The version is only ever moved on under the row lock (_lock), so the in-memory value is exact.
+    dossier.version = (dossier.version or 0) + 1
     dossier.save()
-    dossier.refresh_from_db(fields=["version"])
+    holdings_sync(dossier)
 
 
 def _record(
@@ -267,6 +276,7 @@ def dossier_create_draft(
         owner=owner,
         submitted_by=submitted_by,
         channel_in=channel_in,
+        search_text=normalize_search(applicant.get("applicant_name", ""))[:255],
         **applicant,
     )
     _record(dossier, action=Action.CREATE, actor=submitted_by or owner)
@@ -652,8 +662,27 @@ def dossier_rate(*, dossier: Dossier, user, scores: dict[str, int], comment: str
 # --- one-stop shop ----------------------------------------------------------------------------
 
 
+def _take_number(model, key: dict[str, Any]) -> int:
+    """Move a counter row (created at 1 if absent) on by one and return its new value, in one statement.
+
+    The UPDATE locks the row until the transaction ends: callers take numbers last, just before
+    saving, so that concurrent receptions at one agency wait for the number only, never for the
+    rest of the reception (the PDF of Form 01 is rendered after commit).
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = [model._meta.get_field(name).column for name in key]
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quoted}, last) VALUES ({', '.join(['%s'] * len(key))}, 1) "  # noqa: S608 - names from the model
+            f"ON CONFLICT ({quoted}) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            list(key.values()),
+        )
+        return cursor.fetchone()[0]
+
+
 def _next_code(dossier: Dossier, receiving: Agency, at: dt.datetime) -> str:
-    """The next code of the day, from a sequence row locked for the rest of the transaction.
+    """The next code of the day, from the day's sequence row of the agency (locked until commit).
 
     The general format carries the receiving agency (Circular 01/2018 Art 19); the centralised
     format of Circular 04/2025 carries the resolving agency, so its sequence is the resolving one's.
@@ -662,12 +691,58 @@ def _next_code(dossier: Dossier, receiving: Agency, at: dt.datetime) -> str:
     rules = rule_set(dossier.rule_set)
     system_code = dossier.procedure.centralised_system_code
     code_agency = dossier.agency if (system_code and rules.centralised_format) else receiving
-    sequence, _created = DossierCodeSequence.objects.select_for_update().get_or_create(agency=code_agency, day=day)
-    DossierCodeSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
-    sequence.refresh_from_db(fields=["last"])
-    return rules.format_code(
-        agency_identifier=code_agency.identifier, day=day, sequence=sequence.last, system_code=system_code
+    last = _take_number(DossierCodeSequence, {"agency": code_agency.pk, "day": day})
+    return rules.format_code(agency_identifier=code_agency.identifier, day=day, sequence=last, system_code=system_code)
+
+
+def _next_register_number(receiving: Agency, at: dt.datetime) -> int:
+    """The dossier's number in the receiving unit's register of the year (Form 01, Form 07).
+
+    Circular 01/2018 Art 10: one book a year, numbered continuously from 01.
+    """
+    return _take_number(DossierRegisterCounter, {"agency": receiving.pk, "year": timezone.localtime(at).year})
+
+
+def _record_form(dossier: Dossier, event: DossierEvent, number: str, actor) -> SideEffect:
+    """Record that `event` issues form `number`; it is rendered after commit (run_recorded_form).
+
+    Not published to the workers: the request renders it itself right after commit; the sweeper
+    hands a row still pending (the request died) to a worker.
+    """
+    return SideEffect.objects.create(
+        dossier=dossier,
+        kind="issue_form",
+        payload={"form": number, "event": event.pk, "actor": getattr(actor, "pk", None)},
     )
+
+
+def run_recorded_form(effect: SideEffect) -> DossierFile:
+    """Render a form recorded by _record_form and attach it to its event (the caller locks the row).
+
+    Called by dossiers.tasks.run_side_effect, which marks the row done: the form is issued once.
+    """
+    from django.contrib.auth import get_user_model
+
+    dossier = Dossier.objects.select_related("procedure_version", "procedure", "agency", "receiving_agency").get(
+        pk=effect.dossier_id
+    )
+    event = DossierEvent.objects.get(pk=effect.payload["event"])
+    actor_id = effect.payload.get("actor")
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    form = _issue_form(dossier, effect.payload["form"], actor)
+    event.attachments.add(form)
+    return form
+
+
+def _issue_recorded_forms(effects: list[SideEffect]) -> None:
+    """Issue now, after the action's commit, the forms it recorded; a failure leaves them to the sweeper."""
+    from .tasks import run_side_effect
+
+    for effect in effects:
+        try:
+            run_side_effect(effect.pk)
+        except Exception:
+            logger.exception("dossier.form_deferred dossier=%s effect=%s", effect.dossier_id, effect.pk)
 
 
 def _receiving_agency(user, dossier: Dossier) -> Agency:
@@ -769,20 +844,27 @@ def _own_step(dossier: Dossier, step: DossierStep | None) -> DossierStep | None:
     return fresh
 
 
-@transaction.atomic
 def dossier_receive(*, dossier: Dossier, officer, expected_version: int | None = None, note: str = "") -> Dossier:
-    """Accept a complete dossier: code, appointment date, Form 01 (Decree 61/2018 Art 17).
+    """Accept a complete dossier: code, register number, appointment date, Form 01 (Decree 61/2018 Art 17).
 
     The rule set in force today is stored on the dossier. A procedure whose fee must be paid
     first waits for payment: its clock starts, and its Form 01 is issued, when the fee is paid.
+    The reception commits in one transaction with the Form 01 it owes recorded; the PDF is then
+    rendered outside it (and outside the agency's code lock), and attached to the RECEIVE event.
     """
+    with transaction.atomic():
+        dossier, effects = _receive(dossier=dossier, officer=officer, expected_version=expected_version, note=note)
+    _issue_recorded_forms(effects)
+    return dossier
+
+
+def _receive(*, dossier: Dossier, officer, expected_version: int | None, note: str) -> tuple[Dossier, list]:
     dossier = _lock(dossier, expected_version)
     _require_role(officer, dossier, Role.RECEPTION)
     now = timezone.now()
     before = _transition(dossier, "receive")
     dossier.rule_set = rule_set_on(timezone.localtime(now).date()).key
     dossier.receiving_agency = _receiving_agency(officer, dossier)
-    dossier.code = _next_code(dossier, dossier.receiving_agency, now)
     dossier.received_at = now
     _create_steps(dossier)
     # The reception step is done where the dossier was received, which may differ from the
@@ -798,24 +880,27 @@ def dossier_receive(*, dossier: Dossier, officer, expected_version: int | None =
         DossierPause.objects.create(dossier=dossier, reason=PauseReason.PAYMENT, started_at=now)
     else:
         _start_clock(dossier, now)
+    # Numbers last: their rows stay locked until commit, which now follows within milliseconds.
+    dossier.code = _next_code(dossier, dossier.receiving_agency, now)
+    dossier.register_number = _next_register_number(dossier.receiving_agency, now)
     _save(dossier)
-    files = [_issue_form(dossier, FormNumber.RECEIPT, officer)] if not awaiting_fee else []
-    _record(
+    event = _record(
         dossier,
         action=Action.RECEIVE,
         actor=officer,
         from_state=before,
         note=note,
         agency=dossier.receiving_agency,
-        attachments=files,
         data={
             "code": dossier.code,
+            "register_number": dossier.register_number,
             "due_at": dossier.current_due_at.isoformat() if dossier.current_due_at else None,
             "rule_set": dossier.rule_set,
         },
     )
+    effects = [] if awaiting_fee else [_record_form(dossier, event, FormNumber.RECEIPT, officer)]
     _side_effect(dossier, "notify", event="received")
-    return dossier
+    return dossier, effects
 
 
 def _start_clock(dossier: Dossier, at: dt.datetime) -> None:

@@ -16,9 +16,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import SideEffect
-from .side_effects import HANDLERS, PermanentError, backoff
+from .side_effects import HANDLERS, PermanentError, backoff, register
 
 logger = logging.getLogger("dossiers.tasks")
+
+
+@register("issue_form")
+def _issue_form(effect: SideEffect) -> None:
+    """A form of an action (Form 01 of a reception), rendered after the action committed."""
+    from .services import run_recorded_form
+
+    run_recorded_form(effect)
 
 
 def _claim(effect_id: int) -> SideEffect | None:
@@ -52,7 +60,8 @@ def side_effect_run(effect_id: int) -> str:
         return "skipped"
     try:
         with transaction.atomic():
-            effect = SideEffect.objects.select_for_update().select_related("dossier").get(pk=effect_id)
+            # of=("self",): lock the effect only; an action may hold the dossier row right now.
+            effect = SideEffect.objects.select_for_update(of=("self",)).select_related("dossier").get(pk=effect_id)
             if effect.status != SideEffect.Status.PENDING:
                 return "skipped"
             HANDLERS[effect.kind](effect)

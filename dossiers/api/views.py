@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -38,6 +39,7 @@ from privacy.services import consent_record, personal_data_access_record
 
 from .. import selectors, services
 from ..constants import DossierState, FileKind, ResultChannel
+from ..filters import FILTER_KEYS, QueueFilterSet
 from . import serializers as s
 
 logger = logging.getLogger("dossiers.api")
@@ -168,6 +170,7 @@ class IsOfficer(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
+        selectors.remember_memberships(user)  # resolved once for the whole request
         return bool(user and user.is_authenticated and selectors.officer_agency_ids(user))
 
 
@@ -569,6 +572,10 @@ class OfficerQueueView(ApiView):
         parameters=[
             OpenApiParameter("tab", OpenApiTypes.STR, enum=list(selectors.QUEUE_TABS), default="new"),
             OpenApiParameter("after", OpenApiTypes.STR, description=gettext_lazy("Con trỏ `next` của trang trước.")),
+            *(
+                OpenApiParameter(name, OpenApiTypes.STR, description=str(QueueFilterSet.base_filters[name].label))
+                for name in FILTER_KEYS
+            ),
         ],
         responses={200: s.QueuePageSerializer, **_errors(400, 403)},
     )
@@ -577,7 +584,13 @@ class OfficerQueueView(ApiView):
         if tab not in selectors.QUEUE_TABS:
             raise exceptions.ValidationError({"tab": [_("Ngăn hàng đợi không hợp lệ.")]})
         after = _decode_cursor(request.query_params.get("after"))
-        rows, cursor = selectors.apply_keyset(selectors.queue_for_officer(request.user, tab), after, QUEUE_PAGE_SIZE)
+        now = timezone.now()
+        filterset = QueueFilterSet(request.query_params, agency_ids=selectors.officer_agency_ids(request.user), now=now)
+        if not filterset.is_valid():
+            raise exceptions.ValidationError(filterset.errors)
+        rows, cursor = selectors.queue_page(
+            request.user, tab, base=filterset.qs, after=after, size=QUEUE_PAGE_SIZE, now=now
+        )
         return Response(
             {"results": s.QueueItemSerializer(rows, many=True).data, "next": _encode_cursor(cursor)},
         )

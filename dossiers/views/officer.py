@@ -33,10 +33,12 @@ from portal.accounts.constants import Role
 from privacy.services import personal_data_access_record
 from procedures.calendar import Timing
 from procedures.constants import StepRole
-from procedures.models import Agency, Field, Procedure
+from procedures.models import Agency, Procedure
 
 from .. import services
-from ..constants import Action, Channel, DossierState, FileKind, FormNumber, ResultChannel
+from ..constants import Action, DossierState, FileKind, FormNumber, ResultChannel
+from ..filters import FILTER_KEYS, QueueFilterSet, specialists_of
+from ..filters import start_of as _start_of
 from ..forms import (
     AnswersForm,
     ApplicantForm,
@@ -49,15 +51,18 @@ from ..forms import (
 from ..models import Dossier, DossierStep
 from ..pdf import render_register
 from ..selectors import (
+    COUNT_LIMIT,
+    DUE_SOON,
     QUEUE_TABS,
     STAFF_ROLES,
-    apply_keyset,
     counter_dossier_get_for_officer,
     dossier_get_for_officer,
     dossier_timeline,
     dossiers_for_officer,
     officer_agency_ids,
-    queue_for_officer,
+    queue_counts,
+    queue_page,
+    remember_memberships,
 )
 
 logger = logging.getLogger("dossiers.officer")
@@ -66,13 +71,8 @@ User = get_user_model()
 
 PAGE_SIZE = 25
 BULK_LIMIT = 100
-# The search text may be a name or a CCCD number: it is kept in the session, never in a URL
-# (ASVS 8.3.1), so that it reaches no access log, browser history or Referer header.
-SEARCH_SESSION_KEY = "officer_queue_search"
-FILTER_KEYS = ("procedure", "field", "channel_in", "state", "assignee", "received_from", "received_to")
-# Mirrors queue_for_officer: the clock runs in these states, and "due soon" is within two days.
+# The clock runs in these states (dossiers.holdings), and "due soon" is within two days.
 RUNNING_STATES = (S.RECEIVED, S.IN_PROCESSING, S.AWAITING_APPROVAL)
-DUE_SOON = dt.timedelta(days=2)
 
 
 # --- access -----------------------------------------------------------------------------------
@@ -83,33 +83,13 @@ def officer_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not request.user.is_officer:
+        remember_memberships(request.user)
+        if not officer_agency_ids(request.user, (*STAFF_ROLES,)):  # no membership: not an officer
             logger.warning("access.refused what=officer_page user=%s", request.user.pk)
             return render(request, "dossiers/officer/forbidden.html", status=403)
-        _remember_agency_ids(request.user)
         return view(request, *args, **kwargs)
 
     return login_required(never_cache(wrapper))
-
-
-def _remember_agency_ids(user) -> None:
-    """Answer the user's agencies per role from memory for the rest of this request.
-
-    queue_for_officer asks for them seven times per call (one per role, four more for "any staff
-    role"), and the queue page calls it nine times for its tab counts and rows: without this a
-    queue page costs some 140 identical queries. Memberships do not change mid-request.
-    """
-    if getattr(user, "_agency_ids_remembered", False):
-        return
-    original, known = user.agency_ids, {}
-
-    def agency_ids(role: str | None = None) -> set[int]:
-        if role not in known:
-            known[role] = original(role)
-        return set(known[role])
-
-    user.agency_ids = agency_ids
-    user._agency_ids_remembered = True
 
 
 class OfficerRoles:
@@ -123,11 +103,7 @@ class OfficerRoles:
 
 
 def _specialists(agency_ids):
-    return (
-        User.objects.filter(memberships__role=Role.SPECIALIST, memberships__agency_id__in=set(agency_ids))
-        .distinct()
-        .order_by("full_name", "username")
-    )
+    return specialists_of(agency_ids)
 
 
 def _covering_ids(agency: Agency) -> list[int]:
@@ -152,85 +128,6 @@ def _local(value: dt.datetime | None) -> str:
 # --- queue ------------------------------------------------------------------------------------
 
 
-class QueueFilterForm(forms.Form):
-    q = forms.CharField(
-        label=gettext_lazy("Tìm theo mã hồ sơ, họ tên hoặc số CCCD"),
-        required=False,
-        max_length=100,
-        help_text=gettext_lazy("Số CCCD phải nhập đủ 12 chữ số."),
-    )
-    procedure = forms.ModelChoiceField(
-        label=gettext_lazy("Thủ tục"),
-        queryset=Procedure.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("Tất cả"),
-    )
-    field = forms.ModelChoiceField(
-        label=gettext_lazy("Lĩnh vực"),
-        queryset=Field.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("Tất cả"),
-    )
-    channel_in = forms.ChoiceField(label=gettext_lazy("Hình thức nộp"), required=False)
-    state = forms.ChoiceField(label=gettext_lazy("Trạng thái"), required=False)
-    assignee = forms.ModelChoiceField(
-        label=gettext_lazy("Cán bộ xử lý"),
-        queryset=User.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("Tất cả"),
-    )
-    received_from = forms.DateField(
-        label=gettext_lazy("Tiếp nhận từ ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    received_to = forms.DateField(
-        label=gettext_lazy("Tiếp nhận đến ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def __init__(self, *args, roles: OfficerRoles, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["procedure"].queryset = Procedure.objects.filter(agencies__in=roles.all).distinct().order_by("name")
-        self.fields["field"].queryset = (
-            Field.objects.filter(procedures__agencies__in=roles.all).distinct().order_by("name")
-        )
-        self.fields["assignee"].queryset = _specialists(roles.all)
-        everything = ("", _("Tất cả"))
-        self.fields["channel_in"].choices = [everything, *Channel.choices]
-        self.fields["state"].choices = [everything, *[c for c in S.choices if c[0] != S.DRAFT]]
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("received_from"), data.get("received_to")
-        if start and end and start > end:
-            self.add_error("received_to", _("Ngày kết thúc phải sau ngày bắt đầu."))
-        return data
-
-
-def _filter_queue(qs, data: dict):
-    if data.get("procedure"):
-        qs = qs.filter(procedure=data["procedure"])
-    if data.get("field"):
-        qs = qs.filter(procedure__field=data["field"])
-    if data.get("channel_in"):
-        qs = qs.filter(channel_in=data["channel_in"])
-    if data.get("state"):
-        qs = qs.filter(state=data["state"])
-    if data.get("assignee"):
-        qs = qs.filter(assignee=data["assignee"])
-    if data.get("received_from"):
-        qs = qs.filter(received_at__gte=_start_of(data["received_from"]))
-    if data.get("received_to"):
-        qs = qs.filter(received_at__lt=_start_of(data["received_to"] + dt.timedelta(days=1)))
-    text = (data.get("q") or "").strip()
-    if text:
-        # A CCCD matches only in full: partial numbers must not list other people's dossiers.
-        qs = qs.filter(Q(code__icontains=text) | Q(applicant_name__icontains=text) | Q(applicant_id_number=text))
-    return qs
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def _queue_query(tab: str, filters: dict[str, str], after: str | None = None) -> str:
     params = QueryDict(mutable=True)
     params["tab"] = tab
@@ -246,63 +143,68 @@ def _tab_of(value: str | None) -> str:
     return value if value in QUEUE_TABS else "new"
 
 
+def _count_label(count: int) -> str:
+    return f"{COUNT_LIMIT - 1}+" if count >= COUNT_LIMIT else str(count)
+
+
+def _time_left(dossier: Dossier, now: dt.datetime) -> str:
+    """Working time is the calendar's business; the queue shows plain hours or days to the due time."""
+    if dossier.state not in RUNNING_STATES or dossier.current_due_at is None:
+        return ""
+    seconds = (dossier.current_due_at - now).total_seconds()
+    hours = int(abs(seconds) // 3600)
+    amount = _("%(days)s ngày") % {"days": hours // 24} if hours >= 48 else _("%(hours)s giờ") % {"hours": hours}
+    return amount if seconds >= 0 else _("quá %(amount)s") % {"amount": amount}
+
+
 @officer_required
 def queue(request):
-    """An officer's work queue: one tab, filtered, nearest deadline first, 25 rows a page (keyset)."""
-    roles = OfficerRoles(request.user)
-    if request.method == "POST":
-        tab = _tab_of(request.POST.get("tab"))
-        if "clear" in request.POST:
-            request.session.pop(SEARCH_SESSION_KEY, None)
-            return redirect(f"{reverse('dossiers:officer_queue')}?{_queue_query(tab, {})}")
-        request.session[SEARCH_SESSION_KEY] = request.POST.get("q", "").strip()[:100]
-        filters = {key: request.POST.get(key, "").strip() for key in FILTER_KEYS}
-        return redirect(f"{reverse('dossiers:officer_queue')}?{_queue_query(tab, filters)}")
+    """An officer's work queue: one tab, filtered, nearest deadline first, 25 rows a page (keyset).
 
+    Filters and search are GET parameters (bookmarkable; reload and the back button keep them),
+    read by the same QueueFilterSet as the API. Two queries for the rows, one for all tab counts.
+    """
     tab = _tab_of(request.GET.get("tab"))
-    data = request.GET.copy()
-    data["q"] = request.session.get(SEARCH_SESSION_KEY, "")
-    form = QueueFilterForm(data, roles=roles)
-    form.is_valid()  # invalid filters are shown with their errors and not applied
-    filters = {key: request.GET.get(key, "") for key in FILTER_KEYS if key in form.cleaned_data}
-    qs = _filter_queue(queue_for_officer(request.user, tab), form.cleaned_data)
-    after = request.GET.get("after") or None
-    try:
-        rows, next_cursor = apply_keyset(qs, after, PAGE_SIZE)
-    except ValueError:  # a cursor edited by hand: start again from the first page
-        after = None
-        rows, next_cursor = apply_keyset(qs, None, PAGE_SIZE)
-
+    roles = OfficerRoles(request.user)
     now = timezone.now()
+    filterset = QueueFilterSet(request.GET, agency_ids=roles.all, now=now)
+    filters = filterset.active()
+    after = request.GET.get("after") or None
+    rows, next_cursor = queue_page(request.user, tab, base=filterset.qs, after=after, size=PAGE_SIZE, now=now)
+
     can_assign = bool(roles.leader | roles.reception)
     items = [
         {
             "dossier": d,
             "badge": _deadline_badge(d, now),
+            "time_left": _time_left(d, now),
             "selectable": can_assign and d.state == S.RECEIVED,
         }
         for d in rows
     ]
+    counts = queue_counts(request.user, now=now)
     context = {
         "tabs": [
             {
                 "key": key,
                 "label": label,
-                "count": queue_for_officer(request.user, key, now=now).count(),
+                "count": counts[key],
+                "count_label": _count_label(counts[key]),
                 "query": _queue_query(key, filters),
             }
             for key, label in QUEUE_TABS.items()
         ],
         "tab": tab,
         "tab_label": QUEUE_TABS[tab],
-        "form": form,
+        "form": filterset.form,
+        "filtering": bool(filters) or bool(filterset.form.errors),
         "items": items,
         "after": after,
         "first_page_query": _queue_query(tab, filters) if after else "",
         "next_page_query": _queue_query(tab, filters, next_cursor) if next_cursor else "",
         "current_query": _queue_query(tab, filters, after),
         "bulk_form": BulkAssignForm(roles=roles) if any(i["selectable"] for i in items) else None,
-        "searching": bool(data["q"]),
+        "searching": bool(filters.get("q")),
         "is_reception": bool(roles.reception),
     }
     return render(request, "dossiers/officer/queue.html", context)

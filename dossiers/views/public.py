@@ -31,7 +31,7 @@ def track(request, code: str | None = None):
         context.update(
             explanation=STATE_EXPLANATIONS.get(dossier.state, ""),
             steps=dossier_timeline(dossier),
-            procedure_name=dossier.snapshot.get("name", dossier.procedure.name),
+            procedure_name=dossier.procedure_name or dossier.procedure.name,
         )
     elif code:
         context["not_found"] = _(

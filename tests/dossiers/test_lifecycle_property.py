@@ -31,15 +31,17 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from dossiers import services
+from dossiers import selectors, services
 from dossiers.constants import FINAL_STATES, RATING_CRITERIA, Action
 from dossiers.constants import DossierState as S
-from dossiers.models import Dossier
+from dossiers.holdings import holdings_for
+from dossiers.models import Dossier, DossierHolding
 from dossiers.services import ConflictError, DossierError, NotAllowedError
 from portal.accounts.constants import Role
 from procedures.constants import StepRole
 from tests.dossiers import builders
 from tests.dossiers.builders import PDF_BYTES, World, pdf_upload
+from tests.dossiers.queue_reference import reference_queue
 from tests.factories import (
     AgencyFactory,
     FeeItemFactory,
@@ -553,6 +555,34 @@ class DossierLifecycle(RuleBasedStateMachine):
             self._check_path_to_result(dossier, events)
             self._check_final(dossier, events)
             self._check_version(dossier, events)
+
+    @invariant()
+    def queues_from_holdings_equal_the_slow_reference(self):
+        """Each officer's every tab, read from DossierHolding, lists what the dossiers' state and steps say."""
+        if not self.dossier_ids:
+            return
+        now = timezone.now()
+        for dossier in Dossier.objects.filter(pk__in=self.dossier_ids):
+            stored = sorted(
+                (h.agency_id, h.step_id, h.role, h.bucket, h.state, h.assignee_id, h.due_at, h.is_running)
+                for h in DossierHolding.objects.filter(dossier=dossier)
+            )
+            computed = sorted(
+                (h.agency_id, h.step_id, h.role, h.bucket, h.state, h.assignee_id, h.due_at, h.is_running)
+                for h in holdings_for(dossier, dossier.steps.all())
+            )
+            assert stored == computed, (dossier.state, stored, computed)
+        officers = [self.world.reception, self.world.specialist, self.world.leader, *self.outsiders.values()]
+        for officer in officers:
+            counts = selectors.queue_counts(officer, now=now)
+            for tab in selectors.QUEUE_TABS:
+                rows, _cursor = selectors.queue_page(officer, tab, size=50, now=now)
+                listed = [d.pk for d in rows]
+                assert len(listed) == len(set(listed)), (tab, listed)
+                assert set(listed) == reference_queue(officer, tab, now=now), (officer.username, tab)
+                dues = [(d.current_due_at is None, d.current_due_at or now, d.pk) for d in rows]
+                assert dues == sorted(dues), tab
+                assert counts[tab] == len(listed), (tab, counts[tab], listed)
 
     def _check_reception(self, dossier: Dossier, events) -> None:
         """Never received (nor anything after it) without a code and the time of submission."""

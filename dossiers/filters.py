@@ -1,0 +1,157 @@
+"""The officers' queue filters and search, one FilterSet for the page and the API (GET parameters).
+
+It filters DossierHolding rows (dossiers.selectors.queue_page reads them tab by tab), so that a
+filter narrows each index range of the tab instead of scanning dossiers. The search `q` finds a
+dossier by its exact code (unique index), the applicant's full CCCD number (index; a part of a
+number finds nothing, so that nobody lists other people's dossiers by guessing digits), or a part of
+the applicant's name with or without diacritics (Dossier.search_text: a trigram index on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.accounts.constants import Role
+from procedures.models import Field, Procedure
+from procedures.text import normalize_search
+
+from .constants import Channel, DossierState
+from .models import Dossier, DossierHolding
+
+S = DossierState
+User = get_user_model()
+# The filters a queue URL carries, in the order they are written back into links.
+FILTER_KEYS = ("q", "procedure", "field", "channel_in", "state", "assignee", "received_from", "received_to", "overdue")
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class QueueFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("received_from"), data.get("received_to")
+        if start and end and start > end:
+            self.add_error("received_to", _("Ngày kết thúc phải sau ngày bắt đầu."))
+        return data
+
+
+def dossier_search(text: str) -> Q:
+    """Dossiers matching the search text: exact code, full CCCD number, or part of the name."""
+    text = text.strip()
+    match = Q(code__in={text, text.upper()}) | Q(applicant_id_number=text)
+    name = normalize_search(text)
+    if any(ch.isalpha() for ch in name):
+        match |= Q(search_text__contains=name)
+    return match
+
+
+class QueueFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=gettext_lazy("Tìm theo mã hồ sơ, họ tên hoặc số CCCD"),
+        method="filter_q",
+        max_length=100,
+        help_text=gettext_lazy("Số CCCD phải nhập đủ 12 chữ số."),
+    )
+    procedure = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Thủ tục"),
+        field_name="dossier__procedure",
+        queryset=Procedure.objects.none(),
+        empty_label=gettext_lazy("Tất cả"),
+    )
+    field = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Lĩnh vực"),
+        field_name="dossier__procedure__field",
+        queryset=Field.objects.none(),
+        empty_label=gettext_lazy("Tất cả"),
+    )
+    channel_in = django_filters.ChoiceFilter(
+        label=gettext_lazy("Hình thức nộp"),
+        field_name="dossier__channel_in",
+        choices=Channel.choices,
+        empty_label=gettext_lazy("Tất cả"),
+    )
+    state = django_filters.ChoiceFilter(
+        label=gettext_lazy("Trạng thái"),
+        choices=[c for c in S.choices if c[0] != S.DRAFT],
+        empty_label=gettext_lazy("Tất cả"),
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Cán bộ xử lý"),
+        field_name="dossier__assignee",
+        queryset=User.objects.none(),
+        empty_label=gettext_lazy("Tất cả"),
+    )
+    received_from = django_filters.DateFilter(
+        label=gettext_lazy("Tiếp nhận từ ngày"),
+        method="filter_received_from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    received_to = django_filters.DateFilter(
+        label=gettext_lazy("Tiếp nhận đến ngày"),
+        method="filter_received_to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    overdue = django_filters.BooleanFilter(
+        label=gettext_lazy("Quá hạn"), method="filter_overdue", widget=forms.CheckboxInput
+    )
+
+    class Meta:
+        model = DossierHolding
+        fields: list[str] = []
+        form = QueueFilterForm
+
+    def __init__(self, data=None, queryset=None, *, agency_ids: set[int], now: dt.datetime | None = None, **kwargs):
+        super().__init__(data, queryset if queryset is not None else DossierHolding.objects.all(), **kwargs)
+        self.now = now or timezone.now()
+        self._agency_ids = set(agency_ids)
+        self.filters["procedure"].queryset = (
+            Procedure.objects.filter(agencies__in=self._agency_ids).distinct().order_by("name")
+        )
+        self.filters["field"].queryset = (
+            Field.objects.filter(procedures__agencies__in=self._agency_ids).distinct().order_by("name")
+        )
+        self.filters["assignee"].queryset = specialists_of(self._agency_ids)
+
+    def filter_q(self, queryset, name, value):
+        if not value.strip():
+            return queryset
+        return queryset.filter(dossier_id__in=Dossier.objects.filter(dossier_search(value)).values("pk"))
+
+    def filter_received_from(self, queryset, name, value):
+        return queryset.filter(dossier__received_at__gte=start_of(value))
+
+    def filter_received_to(self, queryset, name, value):
+        return queryset.filter(dossier__received_at__lt=start_of(value + dt.timedelta(days=1)))
+
+    def filter_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(is_running=True, due_at__lt=self.now)
+
+    def active(self) -> dict[str, str]:
+        """The valid filters as given, to write back into links (tabs, pages)."""
+        if not self.is_bound:
+            return {}
+        self.form.is_valid()  # an invalid filter is shown with its error and left out
+        data = self.form.cleaned_data
+        return {
+            key: str(self.data.get(key, "")).strip() for key in FILTER_KEYS if data.get(key) not in (None, "", False)
+        }
+
+
+def specialists_of(agency_ids):
+    return (
+        User.objects.filter(memberships__role=Role.SPECIALIST, memberships__agency_id__in=set(agency_ids))
+        .distinct()
+        .order_by("full_name", "username")
+    )

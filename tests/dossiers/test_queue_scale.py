@@ -1,0 +1,287 @@
+"""Queues at provincial scale: holdings, bounded queries, index plans, filters in the URL, access.
+
+The queue reads DossierHolding (who holds each open dossier now): these tests check that the rows
+are right, that a queue request costs the same few queries whatever the number of dossiers, that
+every tab's query is an index range scan on PostgreSQL, and that no officer sees another agency's
+dossiers through it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from dossiers import selectors, services
+from dossiers.constants import DossierState, HoldingBucket
+from dossiers.filters import QueueFilterSet
+from dossiers.models import DossierHolding
+from portal.accounts.constants import Role
+from tests.dossiers import builders
+from tests.factories import AgencyFactory, OfficerFactory
+
+pytestmark = pytest.mark.django_db
+
+S = DossierState
+B = HoldingBucket
+QUEUE = reverse("dossiers:officer_queue")
+API_QUEUE = "/api/officer/queue/"
+
+
+@pytest.fixture
+def world():
+    return builders.make_world()
+
+
+@pytest.fixture(autouse=True)
+def fast_pdf(monkeypatch):
+    monkeypatch.setattr("dossiers.pdf.render_dossier_form", lambda *args, **kwargs: builders.PDF_BYTES)
+
+
+def build(world, n: int) -> None:
+    """n dossiers spread over the open states."""
+    makers = [builders.submitted, builders.received, builders.in_processing, builders.awaiting_approval]
+    for index in range(n):
+        makers[index % len(makers)](world)
+
+
+def holders(dossier) -> list[tuple]:
+    return sorted((h.agency_id, h.role, h.bucket) for h in DossierHolding.objects.filter(dossier=dossier))
+
+
+# --- the holding record ---------------------------------------------------------------------------
+
+
+def test_holdings_follow_the_dossier_through_its_life(world):
+    agency = world.agency.pk
+    dossier = builders.submitted(world)
+    assert holders(dossier) == [(agency, Role.RECEPTION, B.RECEPTION)]
+    dossier = builders.received(world)
+    assert holders(dossier) == [(agency, Role.SPECIALIST, B.UNASSIGNED)]
+    dossier = builders.in_processing(world)
+    holding = DossierHolding.objects.get(dossier=dossier)
+    assert (holding.bucket, holding.assignee, holding.is_running) == (B.PROCESSING, world.specialist, True)
+    assert holding.due_at == dossier.current_due_at and holding.step_id == dossier.current_step_id
+    dossier = builders.awaiting_approval(world)
+    assert holders(dossier) == [(agency, Role.LEADER, B.APPROVAL)]
+    dossier = builders.result_ready(world)
+    assert holders(dossier) == [(agency, Role.RECEPTION, B.RESULT)]
+    dossier = builders.returned(world)
+    assert holders(dossier) == []  # a closed dossier is held by nobody
+
+
+def test_the_data_migration_fills_holdings_for_existing_dossiers(world):
+    import importlib
+
+    from django.apps import apps
+
+    fill = importlib.import_module("dossiers.migrations.0003_fill_holdings")
+    dossiers = [builders.submitted(world), builders.in_processing(world), builders.returned(world)]
+    before = {d.pk: holders(d) for d in dossiers}
+    DossierHolding.objects.all().delete()
+
+    class Editor:
+        connection = connection
+
+    fill.unfill(apps, Editor())
+    fill.fill(apps, Editor())
+    assert {d.pk: holders(d) for d in dossiers} == before
+    assert dossiers[0].__class__.objects.get(pk=dossiers[1].pk).register_number is not None
+
+
+# --- bounded queries ------------------------------------------------------------------------------
+
+
+def _page_queries(client, **params) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(QUEUE, params)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def _api_queries(api, **params) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(API_QUEUE, params)
+    assert response.status_code == 200, response.content
+    return len(queries)
+
+
+def _requests(world):
+    # A deep page of received dossiers (selectable for bulk assignment in both rounds).
+    cursor_page = selectors.queue_page(world.leader, "new", size=1)[1]
+    return [
+        *({"tab": tab} for tab in selectors.QUEUE_TABS),
+        {"tab": "new", "after": cursor_page},
+        {"tab": "all", "procedure": world.procedure.pk},
+        {"tab": "all", "q": "le van"},
+        {"tab": "new", "q": "037"},
+        {"tab": "all", "overdue": "true", "state": S.IN_PROCESSING},
+    ]
+
+
+def test_queue_page_and_api_queries_do_not_grow_with_the_dossiers(client, world):
+    build(world, 8)
+    client.force_login(world.leader)
+    api = APIClient()
+    api.force_authenticate(world.leader)
+    client.get(QUEUE)  # the session's first request also writes the session
+    api.get(API_QUEUE)  # and the first API request of the process warms its caches
+    few = [(_page_queries(client, **p), _api_queries(api, **_api(p))) for p in _requests(world)]
+    build(world, 42)
+    more = [(_page_queries(client, **p), _api_queries(api, **_api(p))) for p in _requests(world)]
+    assert few == more
+    assert max(page for page, _api_count in more) <= 14
+    assert max(api_count for _page, api_count in more) <= 6
+
+
+def _api(params: dict) -> dict:
+    import base64
+
+    if params.get("after"):
+        params = {**params, "after": base64.urlsafe_b64encode(params["after"].encode()).decode().rstrip("=")}
+    return params
+
+
+def test_tab_counts_stop_at_99_plus(client, world):
+    for _n in range(101):
+        builders.submitted(world)
+    client.force_login(world.reception)
+    response = client.get(QUEUE, {"tab": "new"})
+    tabs = {t["key"]: t for t in response.context["tabs"]}
+    assert tabs["new"]["count"] == selectors.COUNT_LIMIT
+    assert "Hồ sơ mới (99+)" in response.content.decode()
+
+
+# --- index plans ----------------------------------------------------------------------------------
+
+
+def _tab_sql(user, tab: str, **params):
+    now = timezone.now()
+    filterset = QueueFilterSet(params or None, agency_ids=selectors.officer_agency_ids(user), now=now)
+    ranges = selectors.queue_tab_ranges(user, tab, now=now)
+    return selectors._holding_ids(ranges, filterset.qs, None, 26)
+
+
+@pytest.mark.postgres
+def test_every_tab_is_an_index_range_scan_of_the_holdings(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    build(world, 8)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE dossiers_dossierholding")
+        # Tiny tables: make PostgreSQL show the plan it uses on a province's.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for user in (world.reception, world.specialist, world.leader):
+            for tab in selectors.QUEUE_TABS:
+                sql, params = _tab_sql(user, tab)
+                cursor.execute(f"EXPLAIN {sql}", params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                assert "Seq Scan on dossiers_dossierholding" not in plan, plan
+                assert re.search(r"Index (Only )?Scan using holding_\w+ on dossiers_dossierholding", plan), plan
+                # Each range is read in index order up to its LIMIT: no sort of the range itself.
+                assert "Limit" in plan.split("Nested Loop", 1)[-1], plan
+                for line in plan.splitlines():
+                    if "Sort" in line and "Sort Key" not in line:
+                        # The only sort is the final merge of the ranges' few rows, above the join.
+                        assert plan.index(line) < plan.index("Nested Loop"), plan
+
+
+# --- access ---------------------------------------------------------------------------------------
+
+
+def test_an_officer_of_another_agency_never_sees_a_held_dossier(client, world):
+    build(world, 8)
+    code = builders.received(world).code
+    outsider_agency = AgencyFactory(name="UBND xã Bên Cạnh")
+    api = APIClient()
+    for role in (Role.RECEPTION, Role.SPECIALIST, Role.LEADER, Role.AGENCY_ADMIN):
+        outsider = OfficerFactory(role=role, membership__agency=outsider_agency)
+        client.force_login(outsider)
+        api.force_authenticate(outsider)
+        for tab in selectors.QUEUE_TABS:
+            for params in ({"tab": tab}, {"tab": tab, "q": code}, {"tab": tab, "q": "le van"}):
+                response = client.get(QUEUE, params)
+                assert response.context["items"] == [], params
+                assert api.get(API_QUEUE, params).json()["results"] == [], params
+            assert selectors.queue_counts(outsider)[tab] == 0
+    assert DossierHolding.objects.exclude(agency=world.agency).count() == 0
+
+
+def test_a_unit_above_sees_its_subunits_dossiers_but_not_its_siblings():
+    province = AgencyFactory(name="Trung tâm Phục vụ hành chính công tỉnh")
+    commune = AgencyFactory(name="UBND xã Dưới", parent=province)
+    sibling = AgencyFactory(name="UBND xã Khác")
+    below = builders.make_world(agency=commune)
+    below.procedure.agencies.add(sibling)
+    mine = builders.submitted(below)
+    theirs = services.dossier_create_draft(procedure=below.procedure, agency=sibling, owner=below.citizen)
+    services.dossier_save_answers(dossier=theirs, user=below.citizen, answers={"ten_ho_kinh_doanh": "Quán Bên"})
+    services.dossier_attach_file(dossier=theirs, user=below.citizen, requirement_id=1, upload=builders.pdf_upload())
+    theirs = services.dossier_submit(dossier=theirs, user=below.citizen)
+    centre = OfficerFactory(role=Role.RECEPTION, membership__agency=province)
+    listed = {d.pk for d in selectors.queue_page(centre, "new")[0]}
+    assert mine.pk in listed and theirs.pk not in listed
+
+
+# --- filters in the URL -----------------------------------------------------------------------------
+
+
+def test_api_queue_takes_the_same_filters_and_rejects_a_bad_one(world):
+    received = builders.received(world)
+    builders.submitted(world)
+    api = APIClient()
+    api.force_authenticate(world.reception)
+    body = api.get(API_QUEUE, {"tab": "all", "state": S.RECEIVED}).json()
+    assert [row["id"] for row in body["results"]] == [received.pk]
+    assert [row["id"] for row in api.get(API_QUEUE, {"tab": "all", "q": received.code}).json()["results"]] == [
+        received.pk
+    ]
+    response = api.get(API_QUEUE, {"tab": "all", "received_from": "2026-03-10", "received_to": "2026-03-01"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_overdue_filter_lists_only_dossiers_past_due(client, world):
+    late = builders.received(world)
+    builders.received(world)
+    DossierHolding.objects.filter(dossier=late).update(due_at=timezone.now() - dt.timedelta(hours=1))
+    client.force_login(world.leader)
+    response = client.get(QUEUE, {"tab": "all", "overdue": "on"})
+    assert [item["dossier"].pk for item in response.context["items"]] == [late.pk]
+    assert "overdue=on" in response.content.decode().replace("&amp;", "&")
+
+
+# --- tracking and submission ------------------------------------------------------------------------
+
+
+def test_tracking_reads_neither_the_procedure_snapshot_nor_personal_columns(client, world):
+    from django.core.cache import cache
+
+    cache.clear()
+    dossier = builders.in_processing(world)
+    api = APIClient()
+    for get, url in ((client.get, f"/tra-cuu/{dossier.code}/"), (api.get, f"/api/track/{dossier.code}/")):
+        with CaptureQueriesContext(connection) as queries:
+            response = get(url)
+        assert response.status_code == 200, url
+        assert len(queries) <= 2, [q["sql"] for q in queries]
+        sql = " ".join(q["sql"] for q in queries)
+        assert '"answers"' not in sql and '"applicant_id_number"' not in sql
+        assert '"procedures_procedureversion"."snapshot",' not in sql  # one key only, extracted by the database
+    assert "Đăng ký kinh doanh hộ cá thể" in client.get(f"/tra-cuu/{dossier.code}/").content.decode()
+
+
+def test_a_draft_costs_no_holdings_query_and_a_closed_dossier_keeps_no_rows(world):
+    dossier = builders.draft(world)
+    with CaptureQueriesContext(connection) as queries:
+        services.dossier_save_answers(dossier=dossier, user=world.citizen, answers={"ten_ho_kinh_doanh": "Quán"})
+    assert not any("dossierholding" in q["sql"] for q in queries)
+    returned = builders.returned(world)
+    assert not DossierHolding.objects.filter(dossier=returned).exists()
