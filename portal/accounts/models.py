@@ -104,3 +104,56 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()} – {self.agency}"
+
+
+class AccountEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("account events are append-only")
+
+    def delete(self):
+        raise PermissionError("account events are append-only")
+
+
+class AccountEvent(models.Model):
+    """The audit trail of account administration: who changed whose account, access or password.
+
+    Append-only (here and, on PostgreSQL, by a trigger). People are recorded by public id and name
+    rather than by foreign key, so that deleting an account never has to touch its history.
+    """
+
+    class Action(models.TextChoices):
+        USER_CREATED = "user_created", _("Tạo tài khoản")
+        USER_CHANGED = "user_changed", _("Sửa tài khoản")
+        USER_DELETED = "user_deleted", _("Xóa tài khoản")
+        MEMBERSHIP_ADDED = "membership_added", _("Thêm phân công")
+        MEMBERSHIP_CHANGED = "membership_changed", _("Sửa phân công")
+        MEMBERSHIP_REMOVED = "membership_removed", _("Bỏ phân công")
+        PASSWORD_RESET_SENT = "password_reset_sent", _("Gửi liên kết đặt lại mật khẩu")
+        PASSWORD_SET = "password_set", _("Quản trị hệ thống đặt mật khẩu")
+
+    action = models.CharField(_("thao tác"), max_length=30, choices=Action.choices)
+    actor_public_id = models.UUIDField(_("người thực hiện"), null=True, blank=True)
+    actor_name = models.CharField(_("tên người thực hiện"), max_length=255, blank=True)
+    subject_public_id = models.UUIDField(_("tài khoản"), db_index=True)
+    subject_username = models.CharField(_("tên đăng nhập"), max_length=150)
+    # Names of the changed fields, agency and role of a membership: never a password or its hash.
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
+
+    objects = AccountEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("nhật ký quản trị tài khoản")
+        verbose_name_plural = _("nhật ký quản trị tài khoản")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} – {self.subject_username}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("account events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("account events are append-only")
