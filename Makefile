@@ -11,6 +11,7 @@ run: venv
 	bash .ci/system-packages run
 	mkdir -p var/celery/queue var/celery/processed var/celery/results var/celery/control var/media staticfiles
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py createcachetable
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_demo
 	DEBUG=$${DEBUG:-true} $(BIN)/honcho start -f Procfile
 

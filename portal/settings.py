@@ -182,12 +182,14 @@ MEDIA_URL = "/media-not-served/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# Cache: Redis when available (shared by web and worker), else local memory.
+# Cache: Redis when available, else a table in the database. Never per-process memory: rate-limit
+# counters must be shared by every web worker, or n workers let n times the limit through.
+# The table is made by a migration (portal 0002) and `manage.py createcachetable`.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
 
 # Celery. Without REDIS_URL, kombu's filesystem transport gives a real worker and beat with no
 # server at all; `make run` creates its folders. Every setting below is global, hence the reasons.
@@ -259,8 +261,14 @@ PORTAL_PROVINCE_NAME = env("PORTAL_PROVINCE_NAME", "Tỉnh Ninh Bình")
 PORTAL_HOTLINE = env("PORTAL_HOTLINE", "1900 1234")
 # Public tracking by dossier code: requests per address (django-ratelimit syntax).
 TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", "30/m")
-# Behind a reverse proxy, name the header that carries the client address (e.g. HTTP_X_REAL_IP).
-RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+# Reverse proxies of our own in front of the app (docker-compose: 1, Caddy). X-Forwarded-For is
+# believed only as far as they wrote it; 0 = no proxy, the socket's address is the client's.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+# Every limit and lockout counts against the same address (portal/client_ip.py).
+RATELIMIT_IP_META_KEY = "portal.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
+# Tracking API requests per address (DRF rate syntax: 30/m, 500/h).
+TRACKING_API_RATE_LIMIT = env("TRACKING_API_RATE_LIMIT", TRACKING_RATE_LIMIT)
 # Public address of the portal, printed as a QR code on the official forms.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
@@ -275,6 +283,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_RATES": {"dossier_track": TRACKING_API_RATE_LIMIT},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cổng dịch vụ công API",

@@ -33,6 +33,8 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView, exception_handler
 
+from portal.client_ip import client_ip
+
 from .. import selectors, services
 from ..constants import DossierState, FileKind, ResultChannel
 from . import serializers as s
@@ -493,10 +495,20 @@ class FileDownloadView(ApiView):
 
 
 class TrackThrottle(SimpleRateThrottle):
-    """Codes are sequential: limit how fast anyone can walk through them."""
+    """Codes are sequential: limit how fast anyone can walk through them.
+
+    The rate is settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dossier_track"]; the address is
+    the one every limit uses (portal.client_ip), never a forwarded header the client wrote.
+    """
 
     scope = "dossier_track"
-    rate = "60/min"
+
+    def get_rate(self):
+        # Read at each request, not at import, so that the setting (and a test's override) holds.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+    def get_ident(self, request):
+        return client_ip(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
