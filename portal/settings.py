@@ -185,6 +185,9 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
+# Per-citizen quotas (dossiers/quota.py): open drafts, and bytes of uploads stored in all.
+CITIZEN_MAX_DRAFTS = int(env("CITIZEN_MAX_DRAFTS", "20"))
+CITIZEN_MAX_STORED_BYTES = int(env("CITIZEN_MAX_STORED_MB", "200")) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -291,6 +294,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_THROTTLE_RATES": {"dossier_track": TRACKING_API_RATE_LIMIT},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    # One error shape for the whole API, procedures and dossiers alike.
+    "EXCEPTION_HANDLER": "dossiers.api.views.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cổng dịch vụ công API",

@@ -27,3 +27,6 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+handler404 = "portal.errors.not_found"
+handler500 = "portal.errors.server_error"

@@ -17,6 +17,7 @@ import logging
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -55,29 +56,14 @@ class ApiError(exceptions.APIException):
         self.field = field
 
 
-# The services check permission in these two helpers; a NotAllowedError raised anywhere else
-# means "not in the current state". The distinction is the raising frame, not the message text,
-# so that it survives rewording and translation of the messages.
-_PERMISSION_CHECKS = frozenset({"_require_role", "_require_owner"})
-
-
-def _raised_by_permission_check(exc: BaseException) -> bool:
-    tb = exc.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb.tb_frame.f_code.co_name in _PERMISSION_CHECKS and tb.tb_frame.f_globals.get("__name__") == (
-        services.__name__
-    )
-
-
 def _from_dossier_error(exc: services.DossierError) -> ApiError:
     if isinstance(exc, services.ConflictError):
         return ApiError(exc.message, status_code=status.HTTP_409_CONFLICT, code="conflict", field=exc.field)
+    # By class, never by reading the traceback: PermissionDeniedError is "you may not" (403),
+    # the other NotAllowedError "nobody may, in this state" (409).
+    if isinstance(exc, services.PermissionDeniedError):
+        return ApiError(exc.message, status_code=status.HTTP_403_FORBIDDEN, code="permission_denied")
     if isinstance(exc, services.NotAllowedError):
-        if _raised_by_permission_check(exc):
-            return ApiError(exc.message, status_code=status.HTTP_403_FORBIDDEN, code="permission_denied")
         return ApiError(exc.message, status_code=status.HTTP_409_CONFLICT, code="not_allowed", field=exc.field)
     return ApiError(exc.message, status_code=status.HTTP_400_BAD_REQUEST, code="invalid", field=exc.field)
 
@@ -105,9 +91,14 @@ def _leaf_messages(data, field: str = ""):
 
 
 def api_exception_handler(exc, context):
-    """DRF's handler, with every answer shaped {"detail": ..., "code": ...} and worded in Vietnamese."""
+    """The one handler of the whole API (settings.REST_FRAMEWORK["EXCEPTION_HANDLER"]): every answer
+    shaped {"detail": ..., "code": ...} and worded in Vietnamese. The project's error classes map by
+    class: PermissionDeniedError 403, NotAllowedError and ConflictError 409, other DossierError and
+    Django's ValidationError 400."""
     if isinstance(exc, services.DossierError):
         exc = _from_dossier_error(exc)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

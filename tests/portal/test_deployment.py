@@ -70,6 +70,7 @@ def _production_env(**extra) -> dict:
         ALLOWED_HOSTS="dichvucong.example.gov.vn",
         DATABASE_URL="postgres://portal:secret@127.0.0.1:5432/portal",
         REDIS_URL="redis://127.0.0.1:6379/0",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
     )
     env.update(extra)
     return env
