@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format system venv migrate demo clean bench
+.PHONY: run test lint format system venv migrate demo clean bench requirements
 
 ## run: install what is missing, migrate, load the demo data, start web + worker + beat on :8000
 run: venv
@@ -34,12 +34,19 @@ format: venv
 bench: venv
 	$(BIN)/python -m bench
 
+## venv: runtime and development requirements, both pinned with hashes (the image installs only the first)
 venv: $(STAMP)
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
+
+## requirements: recompile the pinned, hashed files from requirements.in and requirements-dev.in
+## (pip-compile keeps the versions already pinned; add --upgrade-package NAME to move one)
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
+requirements: venv
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --allow-unsafe --output-file requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf var staticfiles .pytest_cache
