@@ -7,7 +7,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+# Runtime only: test and development tools never enter the image. Hashes are checked.
+RUN pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY . .
 RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
  && useradd --system --uid 1000 portal && mkdir -p /app/var && chown -R portal /app/var

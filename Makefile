@@ -4,13 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format system venv migrate demo clean bench bench-province bench-province-reuse bench-quick
+.PHONY: run test lint format system venv migrate demo clean bench bench-province bench-province-reuse bench-quick requirements
 
 ## run: install what is missing, migrate, load the demo data, start web + worker + beat on :$WEB_PORT (8000)
 run: venv
 	bash .ci/system-packages run
 	mkdir -p var/celery/queue var/celery/processed var/celery/results var/celery/control var/media staticfiles
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py createcachetable
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_demo
 	DEBUG=$${DEBUG:-true} $(BIN)/honcho start -f Procfile
 
@@ -47,12 +48,19 @@ bench-quick: venv
 	command -v wrk >/dev/null || apt-get install -y wrk
 	BENCH_DIR=/var/tmp/portal-bench-quick $(BIN)/python -m bench.province --dossiers 3000 --duration 3
 
+## venv: runtime and development requirements, both pinned with hashes (the image installs only the first)
 venv: $(STAMP)
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
+
+## requirements: recompile the pinned, hashed files from requirements.in and requirements-dev.in
+## (pip-compile keeps the versions already pinned; add --upgrade-package NAME to move one)
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
+requirements: venv
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --allow-unsafe --output-file requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf var staticfiles .pytest_cache

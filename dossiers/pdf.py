@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from pathlib import Path
 
 import segno
 from django.conf import settings
@@ -32,10 +33,49 @@ def qr_data_uri(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
+def _static_roots() -> list[Path]:
+    roots = [Path(d) for d in settings.STATICFILES_DIRS]
+    if settings.STATIC_ROOT:
+        roots.append(Path(settings.STATIC_ROOT))
+    return [root.resolve() for root in roots]
+
+
+def static_only_url_fetcher():
+    """WeasyPrint's URL fetcher limited to `data:` URIs and the project's own static files.
+
+    Official forms are built from data the applicant typed: if a value ever slipped into markup, a
+    `file://` or `http://` URL would let it read the server's files or reach the internal network
+    (SSRF). Nothing a form needs lives anywhere else (fonts come from fontconfig, QR codes are data
+    URIs). Anything else is refused; WeasyPrint then leaves the resource out.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher
+
+    class StaticOnlyURLFetcher(URLFetcher):
+        def __init__(self):
+            super().__init__(allowed_protocols=("data", "file"), allow_redirects=False, timeout=5)
+
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme == "file":
+                if parts.netloc not in ("", "localhost"):
+                    raise ValueError(f"refused: {url}")
+                path = Path(unquote(parts.path)).resolve()
+                if not any(path.is_relative_to(root) for root in _static_roots()):
+                    raise ValueError(f"refused (not a static file of the portal): {url}")
+            elif parts.scheme != "data":
+                raise ValueError(f"refused: {url}")
+            return super().fetch(url, headers)
+
+    return StaticOnlyURLFetcher()
+
+
 def _html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    base = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
+    return HTML(string=html, base_url=base, url_fetcher=static_only_url_fetcher()).write_pdf()
 
 
 def one_stop_unit(agency) -> str:

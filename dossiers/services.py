@@ -52,6 +52,7 @@ from .models import (
     DossierStep,
     SideEffect,
 )
+from .quota import quota_check_new_draft, quota_check_upload
 from .rules import rule_set, rule_set_on
 from .uploads import check_upload
 
@@ -259,6 +260,8 @@ def dossier_create_draft(
         raise DossierError(_("Cơ quan đã chọn không giải quyết thủ tục này."), field="agency")
     if channel_in == Channel.ONLINE and not procedure.channel_online:
         raise NotAllowedError(_("Thủ tục này không nhận hồ sơ trực tuyến."))
+    if owner is not None:
+        quota_check_new_draft(owner=owner, error_class=DossierError)
     version = procedure.current_version or procedure_publish_version(procedure=procedure)
     applicant = applicant or {}
     if owner is not None and not applicant:
@@ -338,6 +341,7 @@ def dossier_attach_file(*, dossier: Dossier, user, requirement_id: int | None, u
     if existing >= 10:
         raise DossierError(_("Mỗi thành phần hồ sơ có tối đa 10 tệp."), field="file")
     checked = check_upload(upload, allowed_types=allowed, max_bytes=max_mb * 1024 * 1024)
+    quota_check_upload(user=user, size=checked.size, error_class=DossierError)
     stored = DossierFile(
         dossier=dossier,
         kind=FileKind.SUPPLEMENT if dossier.state == S.SUPPLEMENT_REQUESTED else FileKind.SUBMITTED,

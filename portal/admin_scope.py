@@ -73,3 +73,20 @@ class InlineScopedMixin(AgencyScopedAdminMixin):
     """Inlines follow their parent procedure: writable when the procedure is in scope."""
 
     agency_lookup = None
+
+
+def managed_users(request):
+    """The accounts an agency administrator may manage: staff whose every membership lies within
+    the agencies they administer. Never a superuser, never a citizen (no membership), never an
+    officer who also works elsewhere: changing that person would reach into another agency.
+    """
+    from django.db.models import Exists, OuterRef
+
+    from portal.accounts.models import Membership, User
+
+    ids = administered_agency_ids(request)
+    if not ids:
+        return User.objects.none()
+    elsewhere = Membership.objects.filter(user=OuterRef("pk")).exclude(agency_id__in=ids)
+    inside = Membership.objects.filter(user=OuterRef("pk"), agency_id__in=ids)
+    return User.objects.filter(Exists(inside), is_superuser=False).exclude(Exists(elsewhere))

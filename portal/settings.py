@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "csp",
     "portal.apps.PortalConfig",
     "portal.accounts",
     "procedures",
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so that static files carry the policy too: every response does.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Vietnamese unless the person chose English (never from the browser's Accept-Language).
@@ -89,6 +92,7 @@ MIDDLEWARE = [
     # request.user.is_verified(), then: staff pass the second factor before admin, officer pages, API.
     "django_otp.middleware.OTPMiddleware",
     "portal.accounts.otp.StaffSecondFactorMiddleware",
+    "portal.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.accounts.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -136,6 +140,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses locked-out credentials before any password check.
     "axes.backends.AxesStandaloneBackend",
+    # Then the slower limit on the account alone, whatever the address (portal/accounts/lockout.py).
+    "portal.accounts.lockout.AccountLockoutBackend",
     "portal.accounts.backends.IdentifierBackend",
 ]
 LOGIN_URL = "accounts:login"
@@ -150,22 +156,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# django-axes: lock on the account identifier whatever the source address (ASVS 2.2.1), for an
-# hour after AXES_FAILURE_LIMIT failures.
+# Login lockout in two tiers, so that a stranger cannot lock a citizen or officer out (their CCCD
+# or phone number is no secret) while guessing stays slow (ASVS 2.2.1):
+# - django-axes: AXES_FAILURE_LIMIT failures on one account *from one address* lock that pair for
+#   an hour;
+# - portal.accounts.lockout: LOGIN_ACCOUNT_FAILURE_LIMIT failures an hour on one account from
+#   anywhere lock its password login; the owner still gets in by VNeID or a reset link.
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "10"))
+LOGIN_ACCOUNT_FAILURE_LIMIT = int(env("LOGIN_ACCOUNT_FAILURE_LIMIT", "100"))
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 # Every spelling of an identifier (CCCD, phone, e-mail in any case) counts against one account.
 AXES_USERNAME_CALLABLE = "portal.accounts.forms.axes_username"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
-SILENCED_SYSTEM_CHECKS = [
-    # axes.W006 asks to lock on the address too. Deliberately not: a commune centre serves many
-    # citizens behind one NAT address, and one person's typos must not lock out the whole counter.
-    "axes.W006",
-]
 
 # Second factor (TOTP, django-otp) for every staff account (portal/accounts/otp.py). Required unless
 # explicitly turned off; only the test settings turn it off, for tests that are not about it.
@@ -210,15 +216,20 @@ MEDIA_URL = "/media-not-served/"
 # unscanned (ASVS 12.4.2). A development machine without clamd may leave it off.
 CLAMAV_URL = env("CLAMAV_URL", "")
 UPLOAD_SCAN_REQUIRED = env_bool("UPLOAD_SCAN_REQUIRED", not DEBUG)
+# Per-citizen quotas (dossiers/quota.py): open drafts, and bytes of uploads stored in all.
+CITIZEN_MAX_DRAFTS = int(env("CITIZEN_MAX_DRAFTS", "20"))
+CITIZEN_MAX_STORED_BYTES = int(env("CITIZEN_MAX_STORED_MB", "200")) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# Cache: Redis when available (shared by web and worker), else local memory.
+# Cache: Redis when available, else a table in the database. Never per-process memory: rate-limit
+# counters must be shared by every web worker, or n workers let n times the limit through.
+# The table is made by a migration (portal 0002) and `manage.py createcachetable`.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
 
 # Celery. Without REDIS_URL, kombu's filesystem transport gives a real worker and beat with no
 # server at all; `make run` creates its folders. Every setting below is global, hence the reasons.
@@ -346,8 +357,14 @@ PORTAL_PROVINCE_NAME = env("PORTAL_PROVINCE_NAME", "Tỉnh Ninh Bình")
 PORTAL_HOTLINE = env("PORTAL_HOTLINE", "1900 1234")
 # Public tracking by dossier code: requests per address (django-ratelimit syntax).
 TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", "30/m")
-# Behind a reverse proxy, name the header that carries the client address (e.g. HTTP_X_REAL_IP).
-RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+# Reverse proxies of our own in front of the app (docker-compose: 1, Caddy). X-Forwarded-For is
+# believed only as far as they wrote it; 0 = no proxy, the socket's address is the client's.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+# Every limit and lockout counts against the same address (portal/client_ip.py).
+RATELIMIT_IP_META_KEY = "portal.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
+# Tracking API requests per address (DRF rate syntax: 30/m, 500/h).
+TRACKING_API_RATE_LIMIT = env("TRACKING_API_RATE_LIMIT", TRACKING_RATE_LIMIT)
 # Public address of the portal, printed as a QR code on the official forms.
 # The baseline views of the benchmark harness (bench/views.py, under /bench/). Off by default; only
 # `make bench-province` turns it on for its own gunicorn on 127.0.0.1. Never set it in production.
@@ -368,6 +385,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_RATES": {"dossier_track": TRACKING_API_RATE_LIMIT},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    # One error shape for the whole API, procedures and dossiers alike.
+    "EXCEPTION_HANDLER": "dossiers.api.views.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cổng dịch vụ công API",
@@ -390,6 +411,25 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every response: pages, API, admin, files, errors. Only our
+# own origin; no inline script or style anywhere (the templates keep theirs in static/), so no
+# 'unsafe-inline'. Swagger UI is served split (its start-up script is a file of its own).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Cross-origin isolation headers of ASVS 14.4 beside nosniff, Referrer-Policy and frame-ancestors.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from dossiers.constants import DossierState
 from dossiers.models import Dossier
 from portal.accounts.models import AccountEvent
+from portal.accounts.services import account_event_record
 
 from .constants import CONSENT_TEXT_VERSION, AccessChannel, ConsentContext, Purpose
 from .models import Consent, DossierPurge, PersonalDataAccess
@@ -184,7 +185,7 @@ def personal_data_export(*, user) -> dict:
         "dossiers": [_dossier_data(d, user) for d in dossiers],
         "account_events": [
             {"action": e.action, "action_label": str(e.get_action_display()), "at": _iso(e.created_at)}
-            for e in user.account_events.order_by("created_at", "pk")
+            for e in AccountEvent.objects.filter(subject_public_id=user.public_id).order_by("created_at", "pk")
         ],
     }
 
@@ -192,9 +193,7 @@ def personal_data_export(*, user) -> dict:
 def personal_data_export_record(*, user, fmt: str) -> dict:
     """The export, with an audit row saying the person downloaded it."""
     data = personal_data_export(user=user)
-    AccountEvent.objects.create(
-        subject=user, actor=user, action=AccountEvent.Action.DATA_EXPORTED, data={"format": fmt}
-    )
+    account_event_record(subject=user, actor=user, action=AccountEvent.Action.DATA_EXPORTED, data={"format": fmt})
     logger.info("privacy.export public_id=%s format=%s", user.public_id, fmt)
     return data
 
@@ -256,7 +255,7 @@ def account_erase(*, user, actor=None) -> dict:
         _strip_dossier(draft, retention_years=0)
         erased += 1
     retained = Dossier.objects.filter(owner=user).exclude(state=DossierState.DRAFT).count()
-    AccountEvent.objects.create(
+    account_event_record(
         subject=user,
         actor=actor or user,
         action=AccountEvent.Action.ACCOUNT_ERASED,

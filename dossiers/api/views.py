@@ -17,6 +17,7 @@ import logging
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils import timezone
@@ -35,6 +36,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView, exception_handler
 
+from portal.client_ip import client_ip
 from privacy.services import consent_record, personal_data_access_record
 
 from .. import selectors, services
@@ -58,29 +60,14 @@ class ApiError(exceptions.APIException):
         self.field = field
 
 
-# The services check permission in these two helpers; a NotAllowedError raised anywhere else
-# means "not in the current state". The distinction is the raising frame, not the message text,
-# so that it survives rewording and translation of the messages.
-_PERMISSION_CHECKS = frozenset({"_require_role", "_require_owner"})
-
-
-def _raised_by_permission_check(exc: BaseException) -> bool:
-    tb = exc.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb.tb_frame.f_code.co_name in _PERMISSION_CHECKS and tb.tb_frame.f_globals.get("__name__") == (
-        services.__name__
-    )
-
-
 def _from_dossier_error(exc: services.DossierError) -> ApiError:
     if isinstance(exc, services.ConflictError):
         return ApiError(exc.message, status_code=status.HTTP_409_CONFLICT, code="conflict", field=exc.field)
+    # By class, never by reading the traceback: PermissionDeniedError is "you may not" (403),
+    # the other NotAllowedError "nobody may, in this state" (409).
+    if isinstance(exc, services.PermissionDeniedError):
+        return ApiError(exc.message, status_code=status.HTTP_403_FORBIDDEN, code="permission_denied")
     if isinstance(exc, services.NotAllowedError):
-        if _raised_by_permission_check(exc):
-            return ApiError(exc.message, status_code=status.HTTP_403_FORBIDDEN, code="permission_denied")
         return ApiError(exc.message, status_code=status.HTTP_409_CONFLICT, code="not_allowed", field=exc.field)
     return ApiError(exc.message, status_code=status.HTTP_400_BAD_REQUEST, code="invalid", field=exc.field)
 
@@ -108,9 +95,14 @@ def _leaf_messages(data, field: str = ""):
 
 
 def api_exception_handler(exc, context):
-    """DRF's handler, with every answer shaped {"detail": ..., "code": ...} and worded in Vietnamese."""
+    """The one handler of the whole API (settings.REST_FRAMEWORK["EXCEPTION_HANDLER"]): every answer
+    shaped {"detail": ..., "code": ...} and worded in Vietnamese. The project's error classes map by
+    class: PermissionDeniedError 403, NotAllowedError and ConflictError 409, other DossierError and
+    Django's ValidationError 400."""
     if isinstance(exc, services.DossierError):
         exc = _from_dossier_error(exc)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -510,10 +502,20 @@ class FileDownloadView(ApiView):
 
 
 class TrackThrottle(SimpleRateThrottle):
-    """Codes are sequential: limit how fast anyone can walk through them."""
+    """Codes are sequential: limit how fast anyone can walk through them.
+
+    The rate is settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dossier_track"]; the address is
+    the one every limit uses (portal.client_ip), never a forwarded header the client wrote.
+    """
 
     scope = "dossier_track"
-    rate = "60/min"
+
+    def get_rate(self):
+        # Read at each request, not at import, so that the setting (and a test's override) holds.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+    def get_ident(self, request):
+        return client_ip(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "portal.accounts"
     label = "accounts"
     verbose_name = _("Tài khoản")
+
+    def ready(self):
+        from . import lockout  # noqa: F401 - connects the failure counter

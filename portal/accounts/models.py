@@ -107,10 +107,31 @@ class Membership(models.Model):
         return f"{self.user} – {self.get_role_display()} – {self.agency}"
 
 
+class AccountEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("account events are append-only")
+
+    def delete(self):
+        raise PermissionError("account events are append-only")
+
+
 class AccountEvent(models.Model):
-    """Append-only audit of security changes to an account (second factor enrolled, used, reset)."""
+    """The audit trail of accounts: who changed whose account, access, password or second factor, and the
+    person's own data exports and erasure.
+
+    Append-only (here and, on PostgreSQL, by a trigger). People are recorded by public id and name
+    rather than by foreign key, so that deleting an account never has to touch its history.
+    """
 
     class Action(models.TextChoices):
+        USER_CREATED = "user_created", _("Tạo tài khoản")
+        USER_CHANGED = "user_changed", _("Sửa tài khoản")
+        USER_DELETED = "user_deleted", _("Xóa tài khoản")
+        MEMBERSHIP_ADDED = "membership_added", _("Thêm phân công")
+        MEMBERSHIP_CHANGED = "membership_changed", _("Sửa phân công")
+        MEMBERSHIP_REMOVED = "membership_removed", _("Bỏ phân công")
+        PASSWORD_RESET_SENT = "password_reset_sent", _("Gửi liên kết đặt lại mật khẩu")
+        PASSWORD_SET = "password_set", _("Quản trị hệ thống đặt mật khẩu")
         OTP_ENROLLED = "otp_enrolled", _("đăng ký xác thực hai lớp")
         OTP_RECOVERY_USED = "otp_recovery_used", _("dùng mã khôi phục")
         OTP_RESET = "otp_reset", _("đặt lại xác thực hai lớp")
@@ -118,29 +139,29 @@ class AccountEvent(models.Model):
         DELETION_REQUESTED = "deletion_requested", _("yêu cầu xóa dữ liệu cá nhân")
         ACCOUNT_ERASED = "account_erased", _("xóa dữ liệu tài khoản")
 
-    subject = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="account_events", verbose_name=_("tài khoản")
-    )
-    actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("người thực hiện")
-    )
     action = models.CharField(_("thao tác"), max_length=30, choices=Action.choices)
+    actor_public_id = models.UUIDField(_("người thực hiện"), null=True, blank=True)
+    actor_name = models.CharField(_("tên người thực hiện"), max_length=255, blank=True)
+    subject_public_id = models.UUIDField(_("tài khoản"), db_index=True)
+    subject_username = models.CharField(_("tên đăng nhập"), max_length=150)
+    # Names of the changed fields, agency and role of a membership: never a password or its hash.
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
 
+    objects = AccountEventQuerySet.as_manager()
+
     class Meta:
-        verbose_name = _("nhật ký bảo mật tài khoản")
-        verbose_name_plural = _("nhật ký bảo mật tài khoản")
-        ordering = ["-created_at"]
+        verbose_name = _("nhật ký quản trị tài khoản")
+        verbose_name_plural = _("nhật ký quản trị tài khoản")
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} – {self.subject_id}"
+        return f"{self.get_action_display()} – {self.subject_username}"
 
-    def save(self, *args, **kwargs) -> None:
-        # Audit rows are written once (ASVS 7.3.3): an update would rewrite history.
+    def save(self, *args, **kwargs):
         if self.pk is not None:
-            raise ValueError("account events are append-only")
+            raise PermissionError("account events are append-only")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValueError("account events are append-only")
+        raise PermissionError("account events are append-only")

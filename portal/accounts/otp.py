@@ -23,6 +23,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import AccountEvent
+from .services import account_event_record
 
 logger = logging.getLogger("portal.accounts")
 
@@ -86,7 +87,7 @@ def otp_enrolment_confirm(*, user, token: str) -> list[str]:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = recovery_codes_replace(user=user)
-    AccountEvent.objects.create(subject=user, actor=user, action=AccountEvent.Action.OTP_ENROLLED)
+    account_event_record(subject=user, actor=user, action=AccountEvent.Action.OTP_ENROLLED)
     logger.info("auth.otp.enrolled public_id=%s", user.public_id)
     return codes
 
@@ -117,7 +118,7 @@ def otp_verify(*, user, token: str):
     for device in devices_for_user(user, confirmed=True):
         if isinstance(device, StaticDevice):
             if device.verify_token(token):  # deletes the token: each code works once
-                AccountEvent.objects.create(subject=user, actor=user, action=AccountEvent.Action.OTP_RECOVERY_USED)
+                account_event_record(subject=user, actor=user, action=AccountEvent.Action.OTP_RECOVERY_USED)
                 logger.warning("auth.otp.recovery_code_used public_id=%s", user.public_id)
                 return device
         elif device.verify_token(token.replace("-", "")):
@@ -140,9 +141,7 @@ def otp_reset(*, actor, user) -> None:
     for device in devices_for_user(user, confirmed=None):
         device.delete()
         removed += 1
-    AccountEvent.objects.create(
-        subject=user, actor=actor, action=AccountEvent.Action.OTP_RESET, data={"devices": removed}
-    )
+    account_event_record(subject=user, actor=actor, action=AccountEvent.Action.OTP_RESET, data={"devices": removed})
     logger.warning("auth.otp.reset public_id=%s by=%s", user.public_id, actor.public_id)
 
 

@@ -42,6 +42,7 @@ from .forms import (
     RegistrationForm,
     SandboxIdentityForm,
 )
+from .lockout import account_failures_reset
 from .models import phone_validator
 from .providers import sandbox
 from .providers.base import IdentityClaims, IdentityProvider, IdentityProviderError, IdentityProviderUnavailable
@@ -212,6 +213,7 @@ class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         # Whoever controls the account's mailbox may lift a lockout rather than wait out the hour.
         axes_reset(username=form.user.get_username())
+        account_failures_reset(form.user.get_username())
         logger.info("auth.password_reset.completed public_id=%s", form.user.public_id)
         return response
 

@@ -70,6 +70,7 @@ def _production_env(**extra) -> dict:
         ALLOWED_HOSTS="dichvucong.example.gov.vn",
         DATABASE_URL="postgres://portal:secret@127.0.0.1:5432/portal",
         REDIS_URL="redis://127.0.0.1:6379/0",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
     )
     env.update(extra)
     return env
@@ -99,3 +100,52 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_only_the_tls_proxy_publishes_ports_and_web_trusts_forwarded_headers_from_it_alone():
+    compose = _compose()
+    services = compose["services"]
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("caddy:")
+    assert {"80:80", "443:443"} <= set(proxy["ports"])
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "reverse_proxy web:8000" in caddyfile
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    for name, service in services.items():
+        if name != "proxy":
+            assert "ports" not in service, f"{name} must not be reachable from outside"
+    proxy_address = proxy["networks"]["internal"]["ipv4_address"]
+    command = _command(services["web"])
+    assert command[command.index("--forwarded-allow-ips") + 1] == proxy_address
+    assert services["web"]["environment"]["TRUSTED_PROXY_COUNT"] == "1"
+
+
+def test_the_web_health_check_sends_the_public_host_name():
+    """Production ALLOWED_HOSTS lists only the public name: a probe of bare 127.0.0.1 gets 400."""
+    test = " ".join(_compose()["services"]["web"]["healthcheck"]["test"])
+    assert "/healthz" in test
+    assert "ALLOWED_HOSTS" in test and "'Host'" in test
+
+
+def test_healthz_answers_a_probe_with_the_public_host_and_refuses_a_bare_address(client, settings, db):
+    settings.ALLOWED_HOSTS = ["dichvucong.example.gov.vn"]
+    assert client.get("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 400
+    assert client.get("/healthz", HTTP_HOST="dichvucong.example.gov.vn").status_code in (200, 503)
+
+
+def test_requirements_are_split_pinned_and_hashed():
+    runtime = (ROOT / "requirements.txt").read_text()
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    for text in (runtime, dev):
+        pins = [line for line in text.splitlines() if "==" in line and not line.startswith((" ", "#"))]
+        assert pins
+        assert all(line.rstrip().endswith("\\") for line in pins), "every pin carries its hashes"
+        assert "--hash=sha256:" in text
+    names = {line.split("==")[0].lower() for line in runtime.splitlines() if "==" in line and line[0].isalpha()}
+    for tool in ("pytest", "playwright", "ruff", "hypothesis", "pip-tools"):
+        assert tool not in names, f"{tool} must not be in the production image"
+    for package in ("django", "gunicorn", "celery", "weasyprint", "django-csp"):
+        assert package in names
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "requirements-dev" not in dockerfile
+    assert "--require-hashes -r requirements.txt" in dockerfile

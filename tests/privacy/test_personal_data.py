@@ -119,7 +119,9 @@ def test_the_export_holds_everything_on_the_person_and_nothing_of_anyone_else(cl
         world.reception.username,
     ):
         assert foreign not in text
-    assert AccountEvent.objects.filter(subject=world.citizen, action=AccountEvent.Action.DATA_EXPORTED).exists()
+    assert AccountEvent.objects.filter(
+        subject_public_id=world.citizen.public_id, action=AccountEvent.Action.DATA_EXPORTED
+    ).exists()
 
 
 def test_the_export_is_also_a_readable_pdf(client, world, tmp_path):
@@ -166,7 +168,9 @@ def test_erasure_removes_account_data_and_drafts_but_keeps_submitted_dossiers(cl
     assert draft.answers == {} and DossierPurge.objects.filter(dossier=draft).exists()
     kept.refresh_from_db()
     assert kept.applicant_id_number == "037090001234" and kept.answers  # under the archive duty
-    event = AccountEvent.objects.get(subject=world.citizen, action=AccountEvent.Action.ACCOUNT_ERASED)
+    event = AccountEvent.objects.get(
+        subject_public_id=world.citizen.public_id, action=AccountEvent.Action.ACCOUNT_ERASED
+    )
     assert event.data == {"drafts_erased": 1, "dossiers_retained": 1}
     assert "_auth_user_id" not in client.session
 
