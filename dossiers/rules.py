@@ -21,8 +21,15 @@ class RuleSet:
     # Whether the centralised-system format of Circular 04/2025 exists under this rule set.
     centralised_format: bool = False
     sequence_digits: int = 4
-    # Days a return-for-supplement after appraisal may take (Decree 61/2018 Art 19(4)).
+    # Working days after reception within which the resolving agency may return the dossier for a
+    # supplement after appraisal, once and listing everything missing (Decree 61/2018 Art 19(4):
+    # "trong thời hạn 03 ngày làm việc kể từ ngày tiếp nhận", unless sector law sets another: a
+    # procedure's `supplement_window_days` overrides it).
     supplement_notice_days: int = 3
+    # How many returns for supplement after appraisal a dossier may have: one ("một lần").
+    supplement_rounds_after_appraisal: int = 1
+    # The form issued with the new appointment when the clock restarts after that supplement.
+    restart_notice_form: str = "01"
     # An apology (Form 04) is due no later than this many working days before the due date.
     apology_lead_days: int = 1
 
@@ -71,6 +78,13 @@ def rule_set_on(day: dt.date) -> RuleSet:
 
 def rule_set(key: str) -> RuleSet:
     return _BY_KEY[key]
+
+
+def supplement_window_days(rules: RuleSet, snapshot: dict) -> int:
+    """Working days after reception for a return-for-supplement after appraisal: the procedure's
+    own time limit (set by sector law) where its version has one, else the rule set's."""
+    override = snapshot.get("supplement_window_days")
+    return int(override) if override else rules.supplement_notice_days
 
 
 _LEVEL1 = re.compile(r"^[A-Y]\d{2}$")

@@ -69,3 +69,11 @@ def sweep_side_effects(older_than_seconds: int = 300) -> int:
     for effect_id in ids:
         run_side_effect.delay(effect_id)
     return len(ids)
+
+
+@shared_task(name="dossiers.report_late_consultations")
+def report_late_consultations() -> int:
+    """Flag consultations past their deadline to the head of the one-stop unit; each once."""
+    from .services import consultations_report_late
+
+    return consultations_report_late()

@@ -232,6 +232,8 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": float(env("HEARTBEAT_SECONDS", "60"))},
     # Re-publishes side effects whose message was lost (broker down at commit time).
     "sweep-side-effects": {"task": "dossiers.sweep_side_effects", "schedule": 300.0},
+    # Unanswered consultations past their deadline go to the head of the one-stop unit (Decree 61/2018 Art 19(5)).
+    "report-late-consultations": {"task": "dossiers.report_late_consultations", "schedule": 900.0},
 }
 CELERY_TASK_ALWAYS_EAGER = False
 

@@ -189,6 +189,16 @@ class Procedure(TimeStampedModel):
             "(Nghị định 297/2025 Điều 6 khoản 3: trong 01 giờ trước khi hết giờ làm việc)."
         ),
     )
+    supplement_window_days = models.PositiveSmallIntegerField(
+        _("thời hạn yêu cầu bổ sung sau thẩm định (ngày làm việc)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1, _("Thời hạn yêu cầu bổ sung ít nhất 01 ngày làm việc."))],
+        help_text=_(
+            "Để trống: theo quy định chung (03 ngày làm việc kể từ ngày tiếp nhận, Nghị định 61/2018 Điều 19 "
+            "khoản 4). Chỉ điền khi pháp luật chuyên ngành quy định khác."
+        ),
+    )
     legal_basis = models.TextField(_("căn cứ pháp lý"), blank=True)
     result_type = models.CharField(_("kết quả thực hiện"), max_length=500)
     description = models.TextField(_("trình tự thực hiện"), blank=True)

@@ -31,6 +31,7 @@ _PROCEDURE_FIELDS = [
     "applicant_type",
     "processing_days",
     "cutoff_time",
+    "supplement_window_days",
     "legal_basis",
     "result_type",
     "description",
