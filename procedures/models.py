@@ -200,6 +200,14 @@ class Procedure(TimeStampedModel):
         ),
     )
     legal_basis = models.TextField(_("căn cứ pháp lý"), blank=True)
+    # Where the code, time limit and fees were taken from; a procedure whose data was not checked
+    # against the national TTHC database is marked as an example on its public page.
+    source = models.TextField(_("nguồn thông tin"), blank=True)
+    is_example = models.BooleanField(
+        _("dữ liệu minh họa"),
+        default=False,
+        help_text=_("Mã, thời hạn hoặc phí chưa đối chiếu với Cơ sở dữ liệu quốc gia về TTHC: trang thủ tục ghi rõ."),
+    )
     result_type = models.CharField(_("kết quả thực hiện"), max_length=500)
     description = models.TextField(_("trình tự thực hiện"), blank=True)
     conditions = models.TextField(_("yêu cầu, điều kiện"), blank=True)
@@ -402,6 +410,7 @@ class FeeItem(models.Model):
     )
     condition_value = models.CharField(_("có giá trị"), max_length=255, blank=True)
     note = models.CharField(_("ghi chú"), max_length=500, blank=True)
+    source = models.CharField(_("nguồn mức thu"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("phí, lệ phí")

@@ -33,6 +33,8 @@ _PROCEDURE_FIELDS = [
     "cutoff_time",
     "supplement_window_days",
     "legal_basis",
+    "source",
+    "is_example",
     "result_type",
     "description",
     "conditions",
@@ -68,7 +70,8 @@ _FORM_FIELD_FIELDS = [
     "pattern",
     "pattern_message",
 ]
-_FEE_FIELDS = ["kind", "name", "amount", "condition_field", "condition_value", "note"]
+_OPTIONAL_DEFAULTS = {"supplement_window_days": None, "source": "", "is_example": False}
+_FEE_FIELDS = ["kind", "name", "amount", "condition_field", "condition_value", "note", "source"]
 _STEP_FIELDS = ["order", "name", "role", "duration_days"]
 
 
@@ -88,11 +91,17 @@ def _row(obj, names: list[str]) -> dict[str, Any]:
 def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
     """Everything that defines a procedure, in the import/export format (also the version snapshot)."""
     data = _row(procedure, _PROCEDURE_FIELDS)
+    # Fields added later appear only when set, so that catalogues written before them export unchanged.
+    for name, default in _OPTIONAL_DEFAULTS.items():
+        if data.get(name) == default:
+            data.pop(name)
     data["field"] = procedure.field.code
     data["agencies"] = sorted(procedure.agencies.values_list("identifier", flat=True))
     data["documents"] = [_row(d, _DOCUMENT_FIELDS) for d in procedure.documents.all()]
     data["form_fields"] = [_row(f, _FORM_FIELD_FIELDS) for f in procedure.form_fields.all()]
-    data["fees"] = [_row(f, _FEE_FIELDS) for f in procedure.fees.all()]
+    data["fees"] = [
+        {k: v for k, v in _row(f, _FEE_FIELDS).items() if not (k == "source" and v == "")} for f in procedure.fees.all()
+    ]
     data["steps"] = [
         {**_row(s, _STEP_FIELDS), "agency": s.agency.identifier if s.agency_id else None}
         for s in procedure.steps.select_related("agency")
