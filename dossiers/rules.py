@@ -7,7 +7,6 @@ was received, so that its code, its forms and its deadline stay those of that da
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 
@@ -33,15 +32,30 @@ class RuleSet:
     # An apology (Form 04) is due no later than this many working days before the due date.
     apology_lead_days: int = 1
 
-    def format_code(self, *, agency_identifier: str, day: dt.date, sequence: int, system_code: str = "") -> str:
-        """The dossier code for the `sequence`-th dossier of `day` received by this agency."""
+    def format_code(
+        self,
+        *,
+        agency_identifier: str,
+        day: dt.date,
+        sequence: int,
+        system_code: str = "",
+        centralised_identifier: str = "",
+    ) -> str:
+        """The dossier code for the `sequence`-th dossier of `day` received by this agency.
+
+        Each format takes the identifier of its own scheme as stored: the QCVN 102 one
+        (`agency_identifier`) for Circular 01/2018, the QĐ 20/2020 one (`centralised_identifier`) for
+        Circular 04/2025. Neither is derived from the other (the schemes are assigned separately).
+        """
         number = f"{sequence:0{self.sequence_digits}d}"  # longer when needed, never truncated
         if system_code and self.centralised_format:
             # Circular 03/2025 Art 13(3), added by Circular 04/2025: MX1X2.Y1Y2Y3.Z1Z2-YYMMDD-AAXXXX,
-            # the agency written level 1 first, AA taken from the owner of the centralised system.
-            return f"{level1_first(agency_identifier)}-{day:%y%m%d}-{system_code[:2]:0>2}{number}"
-        # Circular 01/2018 Art 19: V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX (lowest level first).
-        return f"{lowest_level_first(agency_identifier)}-{day:%y%m%d}-{number}"
+            # the agency's QĐ 20/2020 identifier, AA taken from the owner of the centralised system.
+            if not centralised_identifier:
+                raise ValueError("no QĐ 20/2020 identifier for the centralised format")
+            return f"{centralised_identifier}-{day:%y%m%d}-{system_code[:2]:0>2}{number}"
+        # Circular 01/2018 Art 19: V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX, the QCVN 102 identifier.
+        return f"{agency_identifier}-{day:%y%m%d}-{number}"
 
 
 RULE_SETS = [
@@ -85,22 +99,3 @@ def supplement_window_days(rules: RuleSet, snapshot: dict) -> int:
     own time limit (set by sector law) where its version has one, else the rule set's."""
     override = snapshot.get("supplement_window_days")
     return int(override) if override else rules.supplement_notice_days
-
-
-_LEVEL1 = re.compile(r"^[A-Y]\d{2}$")
-
-
-def lowest_level_first(identifier: str) -> str:
-    """QCVN 102:2016 order (000.00.12.H56); a level-1-first identifier (H55.242) is turned round."""
-    parts = identifier.split(".")
-    if _LEVEL1.match(parts[0]) and not _LEVEL1.match(parts[-1]):
-        return ".".join(reversed(parts))
-    return identifier
-
-
-def level1_first(identifier: str) -> str:
-    """QĐ 20/2020 order (H56.12.00...): the level-1 code on the left."""
-    parts = identifier.split(".")
-    if _LEVEL1.match(parts[-1]) and not _LEVEL1.match(parts[0]):
-        return ".".join(reversed(parts))
-    return identifier

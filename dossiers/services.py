@@ -571,11 +571,24 @@ def _next_code(dossier: Dossier, receiving: Agency, at: dt.datetime) -> str:
     rules = rule_set(dossier.rule_set)
     system_code = dossier.procedure.centralised_system_code
     code_agency = dossier.agency if (system_code and rules.centralised_format) else receiving
+    centralised = bool(system_code and rules.centralised_format)
+    if centralised and not code_agency.centralised_identifier:
+        raise NotAllowedError(
+            _(
+                "%(agency)s chưa có mã định danh theo Quyết định 20/2020/QĐ-TTg: chưa cấp được mã hồ sơ trên hệ "
+                "thống tập trung (Thông tư 04/2025/TT-VPCP). Vui lòng đề nghị quản trị cập nhật."
+            )
+            % {"agency": code_agency.name}
+        )
     sequence, _created = DossierCodeSequence.objects.select_for_update().get_or_create(agency=code_agency, day=day)
     DossierCodeSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
     sequence.refresh_from_db(fields=["last"])
     return rules.format_code(
-        agency_identifier=code_agency.identifier, day=day, sequence=sequence.last, system_code=system_code
+        agency_identifier=code_agency.identifier,
+        day=day,
+        sequence=sequence.last,
+        system_code=system_code,
+        centralised_identifier=code_agency.centralised_identifier,
     )
 
 

@@ -15,6 +15,7 @@ from portal.admin_scope import AgencyScopedAdminMixin, InlineScopedMixin, admini
 
 from .models import (
     Agency,
+    AgencyIdentifier,
     CalendarDay,
     FeeItem,
     Field,
@@ -27,11 +28,25 @@ from .models import (
 from .services import ImportError_, procedure_publish_version, procedures_export, procedures_import
 
 
+class AgencyIdentifierInline(admin.TabularInline):
+    """Each scheme's identifiers with their periods, recorded on save; read-only."""
+
+    model = AgencyIdentifier
+    extra = 0
+    can_delete = False
+    fields = ["scheme", "value", "valid_from", "valid_to"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Agency)
 class AgencyAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["indented_name", "identifier", "kind", "is_active"]
+    list_display = ["indented_name", "identifier", "centralised_identifier", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
-    search_fields = ["name", "identifier"]
+    search_fields = ["name", "identifier", "centralised_identifier"]
+    inlines = [AgencyIdentifierInline]
     autocomplete_fields = ["parent"]
     agency_lookup = "pk"
 
