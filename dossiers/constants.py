@@ -71,6 +71,14 @@ class SupplementStage(models.TextChoices):
     APPRAISAL = "appraisal", _("Sau thẩm định")
 
 
+class AppointmentKind(models.TextChoices):
+    """Why an appointment (ngày hẹn trả) was given; every one is kept, none is overwritten."""
+
+    ORIGINAL = "original", _("Hẹn trả khi tiếp nhận")
+    RESTART = "restart", _("Hẹn trả mới sau khi bổ sung hồ sơ")
+    APOLOGY = "apology", _("Hẹn lại sau khi xin lỗi")
+
+
 class PauseReason(models.TextChoices):
     SUPPLEMENT = "supplement", _("Chờ bổ sung hồ sơ")
     PAYMENT = "payment", _("Chờ nộp phí, lệ phí")
@@ -104,6 +112,8 @@ class Action(models.TextChoices):
     RETURN_RESULT = "return_result", _("Trả kết quả")
     APOLOGISE = "apologise", _("Xin lỗi, hẹn lại ngày trả")
     STOP = "stop", _("Dừng giải quyết")
+    REQUEST_STOP = "request_stop", _("Đề nghị dừng giải quyết")
+    ANSWER_CONSULTATION = "answer_consultation", _("Trả lời ý kiến phối hợp")
     WITHDRAW = "withdraw", _("Rút hồ sơ")
     RATE = "rate", _("Đánh giá")
     ISSUE_FORM = "issue_form", _("Phát hành biểu mẫu")

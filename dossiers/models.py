@@ -23,6 +23,7 @@ from procedures.models import Agency, ProcedureVersion
 
 from .constants import (
     Action,
+    AppointmentKind,
     Channel,
     DossierState,
     FileKind,
@@ -113,8 +114,22 @@ class Dossier(FSMModelMixin, models.Model):
     completed_at = models.DateTimeField(_("giải quyết xong lúc"), null=True, blank=True)
     returned_at = models.DateTimeField(_("trả kết quả lúc"), null=True, blank=True)
     closed_at = models.DateTimeField(_("kết thúc lúc"), null=True, blank=True)
+    # The timing of record: against the appointment the citizen was given (original_due_at), as
+    # Circular 01/2018 index 1 scores it, even when an apology moved the date.
     timing = models.CharField(_("kết quả về thời hạn"), max_length=10, blank=True)
+    # Whether the date set by the apology (current_due_at) was met; empty without an apology.
+    rescheduled_timing = models.CharField(_("kết quả so với ngày hẹn lại"), max_length=10, blank=True)
     apologised = models.BooleanField(_("đã xin lỗi, hẹn lại"), default=False)
+    # Entry in the receiving unit's register (Sổ theo dõi hồ sơ): numbered continuously from 01
+    # through the year (Circular 01/2018 Art 10), printed on Form 01 and Form 07 alike.
+    register_book = models.PositiveSmallIntegerField(_("quyển số"), null=True, blank=True)
+    register_number = models.PositiveIntegerField(_("số thứ tự trong sổ"), null=True, blank=True)
+    # The applicant's request to stop (Decree 118/2025 Art 21): when and how it arrived.
+    stop_requested_at = models.DateTimeField(_("đề nghị dừng lúc"), null=True, blank=True)
+    stop_request_channel = models.CharField(
+        _("hình thức đề nghị dừng"), max_length=10, choices=Channel.choices, blank=True
+    )
+    stop_request_reason = models.TextField(_("nội dung đề nghị dừng"), blank=True)
 
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -148,9 +163,6 @@ class Dossier(FSMModelMixin, models.Model):
     # by dossiers.services: officers find "Phạm Thị Hoa" by typing "pham thi hoa". Trigram-indexed on
     # PostgreSQL (migration 0002_holdings), a plain substring match on SQLite.
     search_text = models.CharField(max_length=255, blank=True, default="", editable=False)
-    # The number of the dossier in its receiving unit's register of the year (Form 01 and Form 07
-    # print it: Circular 01/2018 Art 10), taken from DossierRegisterCounter at reception.
-    register_number = models.PositiveIntegerField(_("số vào sổ"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("hồ sơ")
@@ -540,6 +552,81 @@ class DossierCodeSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id} {self.day}: {self.last}"
+
+
+class DossierAppointment(models.Model):
+    """An appointment date given to the applicant, with the form that gave it. Append-only: a restart
+    or an apology adds a row beside the earlier ones (Decree 61/2018 Art 19(4), (9))."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="appointments")
+    kind = models.CharField(_("loại"), max_length=10, choices=AppointmentKind.choices)
+    due_at = models.DateTimeField(_("hẹn trả kết quả"))
+    issued_at = models.DateTimeField(_("ngày hẹn"))
+    form = models.ForeignKey(
+        DossierFile, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("biểu mẫu")
+    )
+
+    class Meta:
+        verbose_name = _("lịch hẹn trả kết quả")
+        verbose_name_plural = _("lịch hẹn trả kết quả")
+        ordering = ["issued_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier"], condition=Q(kind=AppointmentKind.ORIGINAL), name="one_original_appointment"
+            ),
+            models.UniqueConstraint(
+                fields=["dossier"], condition=Q(kind=AppointmentKind.APOLOGY), name="one_apology_appointment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {timezone.localtime(self.due_at):%d/%m/%Y %H:%M}"
+
+
+class DossierConsultation(models.Model):
+    """A request for another unit's opinion and its answer (Decree 61/2018 Art 19(5))."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="consultations")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="consultations")
+    question = models.TextField(_("nội dung lấy ý kiến"))
+    deadline = models.DateTimeField(_("hạn trả lời"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("người đề nghị")
+    )
+    requested_at = models.DateTimeField(_("đề nghị lúc"))
+    answer = models.TextField(_("ý kiến trả lời"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người trả lời"),
+    )
+    answered_at = models.DateTimeField(_("trả lời lúc"), null=True, blank=True)
+    # Set when the head of the one-stop unit was told the answer is late (Art 19(5)).
+    late_reported_at = models.DateTimeField(_("đã báo trễ hạn lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lấy ý kiến phối hợp")
+        verbose_name_plural = _("lấy ý kiến phối hợp")
+        ordering = ["requested_at", "id"]
+        indexes = [
+            # The sweeper of late answers: unanswered, unreported, by deadline.
+            models.Index(
+                fields=["deadline"],
+                condition=Q(answered_at__isnull=True, late_reported_at__isnull=True),
+                name="consultation_open_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency}: {self.question[:40]}"
+
+    @property
+    def is_late(self) -> bool:
+        end = self.answered_at or timezone.now()
+        return end > self.deadline
 
 
 class DossierRating(models.Model):

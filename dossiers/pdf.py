@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from procedures.calendar import classify
-from procedures.constants import AgencyKind, StepRole
+from procedures.constants import AgencyKind, ApplicantType, StepRole
 
 from .constants import Action, Channel, FormNumber
 
@@ -87,6 +87,72 @@ def one_stop_unit(agency) -> str:
     return f"Bộ phận Một cửa {agency.name}"
 
 
+def _is_one_stop_body(agency) -> bool:
+    return agency.kind == AgencyKind.SERVICE_CENTRE or agency.name.lower().startswith(("bộ phận", "trung tâm"))
+
+
+def one_stop_header(agency, province: str) -> tuple[str, str]:
+    """(managing body, issuing unit) of the left header block of a form the one-stop unit issues.
+
+    The unit's managing body goes above the unit (domain.md §2.2): a commune's one-stop unit is
+    "UBND PHƯỜNG HOA LƯ / BỘ PHẬN MỘT CỬA"; a service centre sits under the body that set it up.
+    """
+    if agency is None:
+        return province, ""
+    if _is_one_stop_body(agency):
+        return (agency.parent.name if agency.parent_id else province), agency.name
+    return agency.name, "Bộ phận Một cửa"
+
+
+_LOCALITY_PREFIXES = (
+    "ủy ban nhân dân ",
+    "uỷ ban nhân dân ",
+    "ubnd ",
+    "phường ",
+    "xã ",
+    "thị trấn ",
+    "đặc khu ",
+    "thành phố ",
+    "tỉnh ",
+    "tp. ",
+)
+
+
+def locality(agency, province: str) -> str:
+    """The place name of the date line (địa danh): the locality of the issuing unit.
+
+    The nearest commune or province up the tree, by its name without its kind ("UBND phường Hoa Lư"
+    → "Hoa Lư"); the portal's province when the tree names none.
+    """
+    node = agency
+    while node is not None:
+        if node.kind in (AgencyKind.COMMUNE, AgencyKind.PROVINCE):
+            name = node.name.strip()
+            changed = True
+            while changed:
+                changed = False
+                for prefix in _LOCALITY_PREFIXES:
+                    if name.lower().startswith(prefix):
+                        name, changed = name[len(prefix) :].strip(), True
+            return name
+        node = node.parent
+    text = province
+    for prefix in ("Thành phố ", "Tỉnh "):
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
+
+
+def addressee(dossier) -> str:
+    """How the forms address the applicant: Ông or Bà when the gender is known, Tổ chức for an
+    organisation, the generic "Ông/Bà" only when nothing is known."""
+    kind = (dossier.snapshot or {}).get("applicant_type") or getattr(dossier.procedure, "applicant_type", "")
+    if kind == ApplicantType.ORGANISATION:
+        return "Tổ chức"
+    gender = getattr(dossier.owner, "gender", "") if dossier.owner_id else ""
+    return {"male": "Ông", "female": "Bà"}.get(gender, "Ông/Bà")
+
+
 def _receiver_name(dossier) -> str:
     """The officer who received the dossier: the receive event, else the completed reception step.
 
@@ -143,24 +209,10 @@ def _document_rows(dossier, files) -> list[dict]:
 
 
 def _register_entry(dossier) -> dict | None:
-    """Book and entry number of the dossier in its receiving unit's register: one book a year, numbered from 01."""
-    receiving = dossier.receiving_agency_id or dossier.agency_id
-    if not dossier.received_at or not receiving:
+    """Book and entry number given at reception (dossiers.services._enter_register), as Form 07 prints them."""
+    if not dossier.register_number:
         return None
-    local = timezone.localtime(dossier.received_at)
-    if dossier.register_number:
-        # Taken from the unit's counter at reception (DossierRegisterCounter).
-        return {"book": local.year, "number": dossier.register_number}
-    # Dossiers received before the counter existed: their place in the year, as it was computed.
-    year_start = local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-    number = (
-        type(dossier)
-        .objects.filter(
-            receiving_agency_id=receiving, received_at__gte=year_start, received_at__lte=dossier.received_at
-        )
-        .count()
-    )
-    return {"book": local.year, "number": max(number, 1)}
+    return {"book": dossier.register_book or 1, "number": dossier.register_number}
 
 
 def _coordinating_agencies(dossier) -> list[str]:
@@ -189,6 +241,7 @@ def _handovers(dossier, steps) -> list[dict]:
             {
                 "unit": step.agency,
                 "task": step.name,
+                "parallel": getattr(step, "is_parallel", False),
                 "from_unit": previous_unit,
                 "from_person": previous_person,
                 "to_person": step.assignee,
@@ -198,8 +251,17 @@ def _handovers(dossier, steps) -> list[dict]:
                 "timing": step.timing,
             }
         )
+        if step.is_parallel and rows[-1:] and len(rows) > 1 and rows[-2].get("parallel"):
+            # Members of one parallel group all receive from the unit before the group.
+            rows[-1]["from_unit"], rows[-1]["from_person"] = rows[-2]["from_unit"], rows[-2]["from_person"]
         previous_unit, previous_person = step.agency, step.assignee
     one_stop = one_stop_unit(dossier.receiving_agency or dossier.agency)
+    returned_event = (
+        dossier.events.filter(action=Action.RETURN_RESULT).order_by("created_at", "id").first()
+        if dossier.returned_at
+        else None
+    )
+    returned_by = returned_event.actor_name if returned_event is not None else ""
     if dossier.completed_at and rows:
         rows.append(
             {
@@ -207,10 +269,10 @@ def _handovers(dossier, steps) -> list[dict]:
                 "task": "Nhận kết quả giải quyết để trả cho người nộp",
                 "from_unit": previous_unit,
                 "from_person": previous_person,
-                "to_person": "",
+                "to_person": returned_by,
                 "at": dossier.completed_at,
                 "completed_at": dossier.returned_at,
-                "due_at": dossier.current_due_at,
+                "due_at": dossier.original_due_at or dossier.current_due_at,
                 "timing": dossier.timing,
             }
         )
@@ -220,12 +282,15 @@ def _handovers(dossier, steps) -> list[dict]:
                 "unit": one_stop,
                 "task": "Trả kết quả cho người nộp hồ sơ",
                 "from_unit": one_stop,
-                "from_person": "",
+                "from_person": returned_by,
+                "to_unit": "Người nộp hồ sơ",
                 "to_person": dossier.applicant_name,
                 "at": dossier.returned_at,
                 "completed_at": dossier.returned_at,
                 "due_at": dossier.current_due_at,
-                "timing": classify(dossier.returned_at, dossier.current_due_at) if dossier.current_due_at else "",
+                "timing": classify(dossier.returned_at, dossier.original_due_at or dossier.current_due_at)
+                if dossier.current_due_at
+                else "",
             }
         )
     return rows
@@ -241,6 +306,7 @@ def form_context(dossier, **extra) -> dict:
         rules = rule_set(dossier.rule_set)
     url = tracking_url(dossier.code) if dossier.code else ""
     receiving = dossier.receiving_agency or dossier.agency
+    managing_name, issuer_name = one_stop_header(receiving, settings.PORTAL_PROVINCE_NAME)
     files = list(dossier.files.filter(is_current=True, kind__in=["submitted", "supplement"]))
     steps = dossier_timeline(dossier) if dossier.pk else []
     return {
@@ -249,6 +315,12 @@ def form_context(dossier, **extra) -> dict:
         "agency": receiving,
         "resolving_agency": dossier.agency,
         "managing_agency": receiving.parent,
+        "managing_name": managing_name,
+        "issuer_name": issuer_name,
+        "place": locality(receiving, settings.PORTAL_PROVINCE_NAME),
+        "authority_place": locality(dossier.agency, settings.PORTAL_PROVINCE_NAME),
+        "addressee": addressee(dossier),
+        "appointments": list(dossier.appointments.order_by("issued_at", "id")) if dossier.pk else [],
         "one_stop_unit": one_stop_unit(receiving),
         "rules": rules,
         "today": timezone.localtime(),
@@ -290,6 +362,10 @@ def render_register(*, agency, start: dt.date, end: dt.date, dossiers) -> bytes:
                 "form_number": FormNumber.REGISTER.value,
                 "agency": agency,
                 "managing_agency": agency.parent,
+                "managing_name": one_stop_header(agency, settings.PORTAL_PROVINCE_NAME)[0],
+                "issuer_name": one_stop_header(agency, settings.PORTAL_PROVINCE_NAME)[1],
+                "place": locality(agency, settings.PORTAL_PROVINCE_NAME),
+                "register_book": 1,
                 "start": start,
                 "end": end,
                 "dossiers": list(dossiers),

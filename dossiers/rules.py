@@ -7,7 +7,6 @@ was received, so that its code, its forms and its deadline stay those of that da
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 
@@ -21,20 +20,42 @@ class RuleSet:
     # Whether the centralised-system format of Circular 04/2025 exists under this rule set.
     centralised_format: bool = False
     sequence_digits: int = 4
-    # Days a return-for-supplement after appraisal may take (Decree 61/2018 Art 19(4)).
+    # Working days after reception within which the resolving agency may return the dossier for a
+    # supplement after appraisal, once and listing everything missing (Decree 61/2018 Art 19(4):
+    # "trong thời hạn 03 ngày làm việc kể từ ngày tiếp nhận", unless sector law sets another: a
+    # procedure's `supplement_window_days` overrides it).
     supplement_notice_days: int = 3
+    # How many returns for supplement after appraisal a dossier may have: one ("một lần").
+    supplement_rounds_after_appraisal: int = 1
+    # The form issued with the new appointment when the clock restarts after that supplement.
+    restart_notice_form: str = "01"
     # An apology (Form 04) is due no later than this many working days before the due date.
     apology_lead_days: int = 1
 
-    def format_code(self, *, agency_identifier: str, day: dt.date, sequence: int, system_code: str = "") -> str:
-        """The dossier code for the `sequence`-th dossier of `day` received by this agency."""
+    def format_code(
+        self,
+        *,
+        agency_identifier: str,
+        day: dt.date,
+        sequence: int,
+        system_code: str = "",
+        centralised_identifier: str = "",
+    ) -> str:
+        """The dossier code for the `sequence`-th dossier of `day` received by this agency.
+
+        Each format takes the identifier of its own scheme as stored: the QCVN 102 one
+        (`agency_identifier`) for Circular 01/2018, the QĐ 20/2020 one (`centralised_identifier`) for
+        Circular 04/2025. Neither is derived from the other (the schemes are assigned separately).
+        """
         number = f"{sequence:0{self.sequence_digits}d}"  # longer when needed, never truncated
         if system_code and self.centralised_format:
             # Circular 03/2025 Art 13(3), added by Circular 04/2025: MX1X2.Y1Y2Y3.Z1Z2-YYMMDD-AAXXXX,
-            # the agency written level 1 first, AA taken from the owner of the centralised system.
-            return f"{level1_first(agency_identifier)}-{day:%y%m%d}-{system_code[:2]:0>2}{number}"
-        # Circular 01/2018 Art 19: V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX (lowest level first).
-        return f"{lowest_level_first(agency_identifier)}-{day:%y%m%d}-{number}"
+            # the agency's QĐ 20/2020 identifier, AA taken from the owner of the centralised system.
+            if not centralised_identifier:
+                raise ValueError("no QĐ 20/2020 identifier for the centralised format")
+            return f"{centralised_identifier}-{day:%y%m%d}-{system_code[:2]:0>2}{number}"
+        # Circular 01/2018 Art 19: V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX, the QCVN 102 identifier.
+        return f"{agency_identifier}-{day:%y%m%d}-{number}"
 
 
 RULE_SETS = [
@@ -73,20 +94,8 @@ def rule_set(key: str) -> RuleSet:
     return _BY_KEY[key]
 
 
-_LEVEL1 = re.compile(r"^[A-Y]\d{2}$")
-
-
-def lowest_level_first(identifier: str) -> str:
-    """QCVN 102:2016 order (000.00.12.H56); a level-1-first identifier (H55.242) is turned round."""
-    parts = identifier.split(".")
-    if _LEVEL1.match(parts[0]) and not _LEVEL1.match(parts[-1]):
-        return ".".join(reversed(parts))
-    return identifier
-
-
-def level1_first(identifier: str) -> str:
-    """QĐ 20/2020 order (H56.12.00...): the level-1 code on the left."""
-    parts = identifier.split(".")
-    if _LEVEL1.match(parts[-1]) and not _LEVEL1.match(parts[0]):
-        return ".".join(reversed(parts))
-    return identifier
+def supplement_window_days(rules: RuleSet, snapshot: dict) -> int:
+    """Working days after reception for a return-for-supplement after appraisal: the procedure's
+    own time limit (set by sector law) where its version has one, else the rule set's."""
+    override = snapshot.get("supplement_window_days")
+    return int(override) if override else rules.supplement_notice_days

@@ -31,6 +31,7 @@ from procedures.text import normalize_search
 
 from .constants import (
     Action,
+    AppointmentKind,
     Channel,
     DossierState,
     FileKind,
@@ -42,7 +43,9 @@ from .constants import (
 from .holdings import holdings_sync
 from .models import (
     Dossier,
+    DossierAppointment,
     DossierCodeSequence,
+    DossierConsultation,
     DossierEvent,
     DossierFee,
     DossierFile,
@@ -53,7 +56,7 @@ from .models import (
     SideEffect,
 )
 from .quota import quota_check_new_draft, quota_check_upload
-from .rules import rule_set, rule_set_on
+from .rules import rule_set, rule_set_on, supplement_window_days
 from .uploads import check_upload
 
 logger = logging.getLogger("dossiers")
@@ -604,8 +607,17 @@ def dossier_supplement(*, dossier: Dossier, user, note: str = "", expected_versi
         dossier.submitted_at = now
     dossier.supplement_note = ""
     _save(dossier)
+    attachments = list(new_files)
+    if dossier.supplement_stage == SupplementStage.APPRAISAL:
+        # The clock restarted: the applicant gets the new appointment on a new slip (the rule set's
+        # notice, Form 01), kept beside the earlier appointment, which is not overwritten.
+        notice = _issue_form(dossier, rule_set(dossier.rule_set).restart_notice_form, None, restarted_at=now)
+        notice.uploaded_by = None
+        _appoint(dossier, AppointmentKind.RESTART, now, notice)
+        attachments.append(notice)
+        data["new_due_at"] = dossier.current_due_at.isoformat()
     _record(
-        dossier, action=Action.SUPPLEMENT, actor=user, from_state=before, note=note, data=data, attachments=new_files
+        dossier, action=Action.SUPPLEMENT, actor=user, from_state=before, note=note, data=data, attachments=attachments
     )
     _side_effect(dossier, "notify", event="supplemented")
     return dossier
@@ -695,8 +707,23 @@ def _next_code(dossier: Dossier, receiving: Agency, at: dt.datetime) -> str:
     rules = rule_set(dossier.rule_set)
     system_code = dossier.procedure.centralised_system_code
     code_agency = dossier.agency if (system_code and rules.centralised_format) else receiving
+    centralised = bool(system_code and rules.centralised_format)
+    if centralised and not code_agency.centralised_identifier:
+        raise NotAllowedError(
+            _(
+                "%(agency)s chưa có mã định danh theo Quyết định 20/2020/QĐ-TTg: chưa cấp được mã hồ sơ trên hệ "
+                "thống tập trung (Thông tư 04/2025/TT-VPCP). Vui lòng đề nghị quản trị cập nhật."
+            )
+            % {"agency": code_agency.name}
+        )
     last = _take_number(DossierCodeSequence, {"agency": code_agency.pk, "day": day})
-    return rules.format_code(agency_identifier=code_agency.identifier, day=day, sequence=last, system_code=system_code)
+    return rules.format_code(
+        agency_identifier=code_agency.identifier,
+        day=day,
+        sequence=last,
+        system_code=system_code,
+        centralised_identifier=code_agency.centralised_identifier,
+    )
 
 
 def _next_register_number(receiving: Agency, at: dt.datetime) -> int:
@@ -735,6 +762,11 @@ def run_recorded_form(effect: SideEffect) -> DossierFile:
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     form = _issue_form(dossier, effect.payload["form"], actor)
     event.attachments.add(form)
+    if form.form_number == FormNumber.RECEIPT:
+        # The appointment given at reception is the one this Form 01 prints.
+        DossierAppointment.objects.filter(dossier=dossier, kind=AppointmentKind.ORIGINAL, form__isnull=True).update(
+            form=form
+        )
     return form
 
 
@@ -886,8 +918,11 @@ def _receive(*, dossier: Dossier, officer, expected_version: int | None, note: s
         _start_clock(dossier, now)
     # Numbers last: their rows stay locked until commit, which now follows within milliseconds.
     dossier.code = _next_code(dossier, dossier.receiving_agency, now)
-    dossier.register_number = _next_register_number(dossier.receiving_agency, now)
+    _enter_register(dossier, now)
     _save(dossier)
+    if not awaiting_fee:
+        # Its Form 01 is rendered after commit and attached to this appointment then (run_recorded_form).
+        _appoint(dossier, AppointmentKind.ORIGINAL, now)
     event = _record(
         dossier,
         action=Action.RECEIVE,
@@ -911,6 +946,39 @@ def _start_clock(dossier: Dossier, at: dt.datetime) -> None:
     due = _due(at, dossier.snapshot["processing_days"], _cutoff(dossier))
     dossier.clock_started_at = at
     dossier.original_due_at = dossier.current_due_at = due
+
+
+def _classify_result(dossier: Dossier, at: dt.datetime) -> None:
+    """Timing of record against the appointment given to the applicant (original_due_at), and,
+    after an apology, separately whether the rescheduled date (current_due_at) was met.
+
+    Circular 01/2018 index 1 scores a dossier late against its appointment even when an apology
+    moved the date (domain.md §5): the apology does not turn a late result into an early one.
+    """
+    of_record = dossier.original_due_at or dossier.current_due_at
+    dossier.timing = classify(at, of_record) if of_record else ""
+    rescheduled = dossier.apologised and dossier.current_due_at and dossier.current_due_at != of_record
+    dossier.rescheduled_timing = classify(at, dossier.current_due_at) if rescheduled else ""
+
+
+def _appoint(dossier: Dossier, kind: str, at: dt.datetime, form: DossierFile | None = None) -> DossierAppointment:
+    """Keep the appointment just given (dossier.current_due_at) as its own row beside the earlier ones."""
+    return DossierAppointment.objects.create(
+        dossier=dossier, kind=kind, due_at=dossier.current_due_at, issued_at=at, form=form
+    )
+
+
+def _enter_register(dossier: Dossier, at: dt.datetime) -> None:
+    """Give the dossier the next number of its receiving unit's register for the year.
+
+    Circular 01/2018 Art 10: one book a year, numbered continuously from 01; a new book continues
+    the numbering, so the number alone identifies the entry and Form 01 and Form 07 print the same.
+    A dossier keeps its number (a restart's new Form 01 prints the same one).
+    """
+    if dossier.register_number:
+        return
+    dossier.register_book = 1
+    dossier.register_number = _next_register_number(dossier.receiving_agency or dossier.agency, at)
 
 
 @transaction.atomic
@@ -950,6 +1018,7 @@ def _fee_paid(dossier: Dossier, actor, *, amount: int, reference: str, channel: 
         _start_clock(dossier, now)
         _save(dossier)
         files = [_issue_form(dossier, FormNumber.RECEIPT, actor)]
+        _appoint(dossier, AppointmentKind.ORIGINAL, now, files[0])
     else:
         _save(dossier)
     _record(
@@ -1018,10 +1087,9 @@ def dossier_request_supplement(
     else:
         _require_role(officer, dossier, Role.SPECIALIST, Role.LEADER, agency=_step_agency(dossier))
         stage = SupplementStage.APPRAISAL
+    if stage == SupplementStage.APPRAISAL:
+        _check_supplement_window(dossier, now)
     before = _transition(dossier, "request_supplement")
-    late_notice = bool(
-        stage == SupplementStage.APPRAISAL and dossier.received_at and now > _due(dossier.received_at, 3)
-    )
     dossier.supplement_stage = stage
     # Printed on Form 02, an official document: Vietnamese whatever the officer's screen language.
     dossier.supplement_note = "\n".join(items) + "\nLý do: " + reason.strip()
@@ -1035,10 +1103,39 @@ def dossier_request_supplement(
         from_state=before,
         note=reason.strip(),
         attachments=[form],
-        data={"items": items, "stage": stage, "late_notice": late_notice},
+        data={"items": items, "stage": stage},
     )
     _side_effect(dossier, "notify", event="supplement_requested")
     return dossier
+
+
+def _check_supplement_window(dossier: Dossier, now: dt.datetime) -> None:
+    """Once, and within the window after reception (Decree 61/2018 Art 19(4)); refused otherwise.
+
+    The agency must list everything missing in one notice; a second request, or a first one after
+    the window, would restart the clock at the applicant's expense, so it is refused and nothing
+    changes. The window is the procedure version's own where sector law sets one, else the rule set's.
+    """
+    rules = rule_set(dossier.rule_set) if dossier.rule_set else rule_set_on(timezone.localtime(now).date())
+    earlier = dossier.events.filter(action=Action.REQUEST_SUPPLEMENT, data__stage=SupplementStage.APPRAISAL).count()
+    if earlier >= rules.supplement_rounds_after_appraisal:
+        raise NotAllowedError(
+            _(
+                "Hồ sơ đã được yêu cầu bổ sung sau thẩm định một lần; cơ quan giải quyết chỉ được yêu cầu "
+                "bổ sung một lần, nêu đầy đủ nội dung cần bổ sung (Nghị định 61/2018/NĐ-CP Điều 19 khoản 4)."
+            )
+        )
+    days = supplement_window_days(rules, dossier.snapshot)
+    if dossier.received_at is not None:
+        limit = _due(dossier.received_at, days)
+        if now > limit:
+            raise NotAllowedError(
+                _(
+                    "Đã quá thời hạn yêu cầu bổ sung hồ sơ: chậm nhất %(days)s ngày làm việc kể từ ngày tiếp nhận, "
+                    "tức %(limit)s. Hồ sơ phải được giải quyết hoặc từ chối giải quyết theo quy định."
+                )
+                % {"days": f"{days:02d}", "limit": timezone.localtime(limit).strftime("%H:%M %d/%m/%Y")}
+            )
 
 
 def _step_agency(dossier: Dossier) -> Agency:
@@ -1046,27 +1143,57 @@ def _step_agency(dossier: Dossier) -> Agency:
 
 
 @transaction.atomic
-def dossier_refuse(*, dossier: Dossier, officer, reason: str, expected_version: int | None = None) -> Dossier:
-    """Refuse with reasons (Form 03): at reception by the one-stop officer, after appraisal by a leader."""
+def dossier_refuse(
+    *, dossier: Dossier, officer, reason: str, expected_version: int | None = None, lateness_reason: str = ""
+) -> Dossier:
+    """Refuse with reasons (Form 03): at reception by the one-stop officer, after appraisal by a leader.
+
+    A refusal after appraisal must come within the time limit (Decree 61/2018 Art 19(8)). Past the
+    appointment it is accepted only with the lateness stated (`lateness_reason`), recorded on the
+    event and counted late; the apology path (Form 04, before the due date) is the lawful way to
+    gain time.
+    """
     dossier = _lock(dossier, expected_version)
     if not reason.strip():
         raise DossierError(_("Vui lòng ghi rõ lý do từ chối."), field="reason")
     now = timezone.now()
+    data: dict[str, Any] = {}
     if dossier.state == S.SUBMITTED:
         _require_role(officer, dossier, Role.RECEPTION)
         before = _transition(dossier, "refuse_at_reception")
     else:
         _require_role(officer, dossier, Role.LEADER)
+        if dossier.current_due_at and now > dossier.current_due_at:
+            if not lateness_reason.strip():
+                raise NotAllowedError(
+                    _(
+                        "Đã quá thời hạn giải quyết (hẹn trả %(due)s): việc từ chối giải quyết phải thực hiện "
+                        "trong thời hạn (Nghị định 61/2018/NĐ-CP Điều 19 khoản 8). Vui lòng ghi rõ lý do chậm "
+                        "trễ; hồ sơ được ghi nhận quá hạn."
+                    )
+                    % {"due": timezone.localtime(dossier.current_due_at).strftime("%H:%M %d/%m/%Y")},
+                    field="lateness_reason",
+                )
+            data = {"late": True, "lateness_reason": lateness_reason.strip()}
         before = _transition(dossier, "refuse_after_appraisal")
         _complete_step(dossier.current_step, now, officer)
         dossier.current_step = None
         dossier.completed_at = now
-        dossier.timing = classify(now, dossier.current_due_at) if dossier.current_due_at else ""
+        _classify_result(dossier, now)
+        data["timing"] = dossier.timing
     dossier.decision_note = reason.strip()
     dossier.closed_at = now
     _save(dossier)
     form = _issue_form(dossier, FormNumber.REFUSAL, officer, reason=reason.strip())
-    _record(dossier, action=Action.REFUSE, actor=officer, from_state=before, note=reason.strip(), attachments=[form])
+    _record(
+        dossier,
+        action=Action.REFUSE,
+        actor=officer,
+        from_state=before,
+        note=reason.strip(),
+        attachments=[form],
+        data=data,
+    )
     _side_effect(dossier, "notify", event="refused")
     return dossier
 
@@ -1203,8 +1330,17 @@ def dossier_consult(
         raise NotAllowedError(_("Chỉ lấy ý kiến phối hợp khi hồ sơ đang xử lý."))
     if not question.strip():
         raise DossierError(_("Vui lòng ghi nội dung cần lấy ý kiến."), field="question")
-    if deadline <= timezone.now():
+    now = timezone.now()
+    if deadline <= now:
         raise DossierError(_("Hạn trả lời phải sau thời điểm hiện tại."), field="deadline")
+    consultation = DossierConsultation.objects.create(
+        dossier=dossier,
+        agency=agency,
+        question=question.strip(),
+        deadline=deadline,
+        requested_by=officer,
+        requested_at=now,
+    )
     _save(dossier)
     _record(
         dossier,
@@ -1212,9 +1348,87 @@ def dossier_consult(
         actor=officer,
         from_state=dossier.state,
         note=question.strip(),
-        data={"agency": agency.name, "deadline": deadline.isoformat()},
+        data={"agency": agency.name, "deadline": deadline.isoformat(), "consultation": consultation.pk},
     )
     return dossier
+
+
+@transaction.atomic
+def dossier_answer_consultation(
+    *, consultation: DossierConsultation, officer, answer: str, expected_version: int | None = None
+) -> DossierConsultation:
+    """The consulted unit answers in the system (Decree 61/2018 Art 19(5)); once; a late answer is
+    accepted and marked late. Only a specialist or leader of the consulted unit may answer."""
+    dossier = _lock(consultation.dossier_id, expected_version)
+    consultation = DossierConsultation.objects.select_for_update().get(pk=consultation.pk)
+    if consultation.agency_id not in officer_agencies(officer, Role.SPECIALIST, Role.LEADER):
+        raise PermissionDeniedError(_("Bạn không thuộc đơn vị được lấy ý kiến."))
+    if consultation.answered_at is not None:
+        raise ConflictError(_("Đơn vị đã trả lời ý kiến này."))
+    if not answer.strip():
+        raise DossierError(_("Vui lòng ghi nội dung ý kiến trả lời."), field="answer")
+    now = timezone.now()
+    consultation.answer = answer.strip()
+    consultation.answered_by = officer
+    consultation.answered_at = now
+    consultation.save(update_fields=["answer", "answered_by", "answered_at"])
+    _save(dossier)
+    _record(
+        dossier,
+        action=Action.ANSWER_CONSULTATION,
+        actor=officer,
+        from_state=dossier.state,
+        note=answer.strip(),
+        agency=consultation.agency,
+        data={"consultation": consultation.pk, "late": now > consultation.deadline},
+    )
+    return consultation
+
+
+def consultations_report_late(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Tell the head of the one-stop unit about consultations past their deadline without an answer
+    (Decree 61/2018 Art 19(5)). Each is reported once (late_reported_at); safe to run again."""
+    now = now or timezone.now()
+    reported = 0
+    pending = DossierConsultation.objects.filter(
+        answered_at__isnull=True, late_reported_at__isnull=True, deadline__lt=now
+    ).order_by("deadline")[:limit]
+    for pk in list(pending.values_list("pk", flat=True)):
+        with transaction.atomic():
+            consultation = (
+                DossierConsultation.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, answered_at__isnull=True, late_reported_at__isnull=True)
+                .select_related("dossier", "agency")
+                .first()
+            )
+            if consultation is None:
+                continue
+            consultation.late_reported_at = now
+            consultation.save(update_fields=["late_reported_at"])
+            dossier = consultation.dossier
+            # Addressed to staff, not to the applicant: its own kind, for the notifications handler.
+            _side_effect(
+                dossier,
+                "alert_one_stop_head",
+                event="consultation_late",
+                consultation=consultation.pk,
+                recipient_role=Role.LEADER,
+                recipient_agency=(dossier.receiving_agency_id or dossier.agency_id),
+            )
+            _record(
+                dossier,
+                action=Action.CONSULT,
+                actor=None,
+                from_state=dossier.state,
+                note=_("Đơn vị %(agency)s chưa trả lời ý kiến phối hợp đúng hạn %(deadline)s.")
+                % {
+                    "agency": consultation.agency.name,
+                    "deadline": timezone.localtime(consultation.deadline).strftime("%H:%M %d/%m/%Y"),
+                },
+                data={"consultation": consultation.pk, "late_reported": True},
+            )
+            reported += 1
+    return reported
 
 
 @transaction.atomic
@@ -1323,7 +1537,7 @@ def dossier_approve(
     _complete_step(dossier.current_step, now, officer)
     dossier.current_step = None
     dossier.completed_at = now
-    dossier.timing = classify(now, dossier.current_due_at) if dossier.current_due_at else ""
+    _classify_result(dossier, now)
     _save(dossier)
     _record(
         dossier,
@@ -1332,7 +1546,7 @@ def dossier_approve(
         from_state=before,
         note=note,
         attachments=files,
-        data={"timing": dossier.timing},
+        data={"timing": dossier.timing, "rescheduled_timing": dossier.rescheduled_timing},
     )
     _side_effect(dossier, "notify", event="result_ready")
     if dossier.channel_out == ResultChannel.POSTAL:
@@ -1412,6 +1626,7 @@ def dossier_apologise(
     dossier.apologised = True
     _save(dossier)
     form = _issue_form(dossier, FormNumber.APOLOGY, officer, reason=reason.strip(), previous_due_at=previous)
+    _appoint(dossier, AppointmentKind.APOLOGY, now, form)
     _record(
         dossier,
         action=Action.APOLOGISE,
@@ -1432,17 +1647,92 @@ def _previous_working_day(calendar: WorkingCalendar, day: dt.date) -> dt.date:
     return day
 
 
-@transaction.atomic
-def dossier_stop(*, dossier: Dossier, officer, reason: str, expected_version: int | None = None) -> Dossier:
-    """Stop processing at the applicant's request before a result exists (Decree 118/2025 Art 21; Form 05)."""
-    dossier = _lock(dossier, expected_version)
-    _require_role(officer, dossier, Role.RECEPTION, agency=dossier.receiving_agency or dossier.agency)
+def _stoppable(dossier: Dossier, *, check_state: bool = True) -> None:
     if dossier.state == S.SUPPLEMENT_REQUESTED and dossier.supplement_stage == SupplementStage.RECEPTION:
         # Never received: the applicant withdraws it instead (there is nothing to stop).
         raise NotAllowedError(_("Hồ sơ chưa được tiếp nhận: người nộp có thể rút hồ sơ thay vì đề nghị dừng."))
+    if check_state and dossier.state not in _STOPPABLE:
+        # Stop only before a decision or result exists (Decree 118/2025 Art 21(1)).
+        raise NotAllowedError(
+            _("Không thể đề nghị dừng khi hồ sơ đang ở trạng thái “%(state)s”.")
+            % {"state": dossier.get_state_display()}
+        )
+
+
+_STOPPABLE = (S.RECEIVED, S.AWAITING_PAYMENT, S.IN_PROCESSING, S.AWAITING_APPROVAL, S.SUPPLEMENT_REQUESTED)
+
+
+@transaction.atomic
+def dossier_request_stop(
+    *, dossier: Dossier, user, reason: str, channel: str = Channel.ONLINE, expected_version: int | None = None
+) -> Dossier:
+    """The applicant asks to stop processing (Decree 118/2025 Art 21), online from the dossier page or API.
+
+    Only records the request, with its time and channel; the one-stop unit decides with
+    dossier_stop, and Form 05 prints when and how the request arrived. A second request while one
+    is pending changes nothing.
+    """
+    dossier = _lock(dossier, expected_version)
+    _require_owner(user, dossier)
+    _stoppable(dossier)
+    if not reason.strip():
+        raise DossierError(_("Vui lòng ghi lý do đề nghị dừng giải quyết."), field="reason")
+    if channel not in Channel.values:
+        raise DossierError(_("Hình thức đề nghị không hợp lệ."), field="channel")
+    if dossier.stop_requested_at is not None:
+        raise ConflictError(_("Đề nghị dừng giải quyết của bạn đã được gửi và đang chờ Bộ phận Một cửa xem xét."))
+    now = timezone.now()
+    dossier.stop_requested_at = now
+    dossier.stop_request_channel = channel
+    dossier.stop_request_reason = reason.strip()
+    _save(dossier)
+    _record(
+        dossier,
+        action=Action.REQUEST_STOP,
+        actor=user,
+        from_state=dossier.state,
+        note=reason.strip(),
+        data={"channel": channel, "requested_at": now.isoformat()},
+    )
+    _side_effect(dossier, "notify", event="stop_requested")
+    return dossier
+
+
+@transaction.atomic
+def dossier_stop(
+    *,
+    dossier: Dossier,
+    officer,
+    reason: str = "",
+    expected_version: int | None = None,
+    requested_at: dt.datetime | None = None,
+    request_channel: str = "",
+) -> Dossier:
+    """Stop processing at the applicant's request before a result exists (Decree 118/2025 Art 21; Form 05).
+
+    The request is the one the applicant sent online (dossier_request_stop), or, for one that came
+    at the counter or by post, the time and channel the officer enters (`requested_at`,
+    `request_channel`; by default at the counter, now). Form 05 prints that time, not the decision's.
+    """
+    dossier = _lock(dossier, expected_version)
+    _require_role(officer, dossier, Role.RECEPTION, agency=dossier.receiving_agency or dossier.agency)
+    _stoppable(dossier, check_state=False)
+    reason = reason.strip() or dossier.stop_request_reason
     if not reason.strip():
         raise DossierError(_("Vui lòng ghi nội dung đề nghị dừng của người nộp."), field="reason")
     now = timezone.now()
+    if dossier.stop_requested_at is None:
+        if request_channel and request_channel not in Channel.values:
+            raise DossierError(_("Hình thức đề nghị không hợp lệ."), field="request_channel")
+        too_early = requested_at is not None and dossier.received_at and requested_at < dossier.received_at
+        if requested_at is not None and (requested_at > now or too_early):
+            raise DossierError(
+                _("Thời điểm đề nghị dừng phải sau khi tiếp nhận hồ sơ và không muộn hơn hiện tại."),
+                field="requested_at",
+            )
+        dossier.stop_requested_at = requested_at or now
+        dossier.stop_request_channel = request_channel or Channel.COUNTER
+        dossier.stop_request_reason = reason.strip()
     before = _transition(dossier, "stop")
     _close_pause(dossier, now)
     dossier.current_step = None
@@ -1450,7 +1740,18 @@ def dossier_stop(*, dossier: Dossier, officer, reason: str, expected_version: in
     dossier.closed_at = now
     _save(dossier)
     form = _issue_form(dossier, FormNumber.STOP, officer, reason=reason.strip())
-    _record(dossier, action=Action.STOP, actor=officer, from_state=before, note=reason.strip(), attachments=[form])
+    _record(
+        dossier,
+        action=Action.STOP,
+        actor=officer,
+        from_state=before,
+        note=reason.strip(),
+        attachments=[form],
+        data={
+            "requested_at": dossier.stop_requested_at.isoformat(),
+            "request_channel": dossier.stop_request_channel,
+        },
+    )
     _side_effect(dossier, "notify", event="stopped")
     return dossier
 

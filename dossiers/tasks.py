@@ -142,3 +142,11 @@ def sweep_side_effects(older_than_seconds: int | None = None) -> int:
     from notifications.services import notifications_sweep
 
     return count + notifications_sweep()
+
+
+@shared_task(name="dossiers.report_late_consultations")
+def report_late_consultations() -> int:
+    """Flag consultations past their deadline to the head of the one-stop unit; each once."""
+    from .services import consultations_report_late
+
+    return consultations_report_late()

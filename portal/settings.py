@@ -294,6 +294,8 @@ CELERY_BEAT_SCHEDULE = {
     # Strips personal data past each procedure's retention period (privacy/services.py); daily is
     # enough for periods counted in years, and a re-run changes nothing twice.
     "purge-expired-personal-data": {"task": "privacy.purge_expired_dossiers", "schedule": 24 * 3600.0},
+    # Unanswered consultations past their deadline go to the head of the one-stop unit (Decree 61/2018 Art 19(5)).
+    "report-late-consultations": {"task": "dossiers.report_late_consultations", "schedule": 900.0},
 }
 CELERY_TASK_ALWAYS_EAGER = False
 # Periodic schedules live in the database (django-celery-beat) so that administrators edit them in

@@ -8,7 +8,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin_scope import AgencyScopedAdminMixin, InlineScopedMixin, administered_agency_ids
@@ -31,9 +31,10 @@ from .services import ImportError_, procedure_publish_version, procedures_export
 
 @admin.register(Agency)
 class AgencyAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["indented_name", "identifier", "kind", "is_active"]
+    list_display = ["indented_name", "identifier", "centralised_identifier", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
-    search_fields = ["name", "identifier"]
+    search_fields = ["name", "identifier", "centralised_identifier"]
+    readonly_fields = ["identifier_history"]
     autocomplete_fields = ["parent"]
     agency_lookup = "pk"
 
@@ -54,6 +55,24 @@ class AgencyAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
                 return parent
 
         return ScopedAgencyForm
+
+    @admin.display(description=_("lịch sử mã định danh"))
+    def identifier_history(self, obj):
+        """Each scheme's identifiers with their periods (recorded on save, read-only)."""
+        rows = obj.identifier_history.order_by("scheme", "valid_from", "id") if obj.pk else []
+        return format_html_join(
+            format_html("<br>"),
+            "{}: {} ({} – {})",
+            (
+                (
+                    row.get_scheme_display(),
+                    row.value,
+                    f"{row.valid_from:%d/%m/%Y}",
+                    f"{row.valid_to:%d/%m/%Y}" if row.valid_to else "…",
+                )
+                for row in rows
+            ),
+        )
 
     @admin.display(description=_("tên cơ quan"), ordering="path")
     def indented_name(self, obj):

@@ -8,8 +8,10 @@ days off, and make-up Saturdays that are working days (22/8/2026, for 31/8/2026)
 Counting follows the Civil Code 2015 Arts 147–148: the day of reception is not counted, and the
 period ends at the end of the last working day. A dossier received on a non-working day, or after
 the procedure's cut-off hour, counts as received on the next working day (Decree 297/2025 Art
-6(3): within 1 hour before the end of office hours, from the next working day). Half days end
-at the close of the morning session.
+6(3): within 1 hour before the end of office hours, from the next working day). A half day is one
+full office session: after whole days it ends at the close of the next morning; alone, it ends at
+the close of the day of reception for a dossier received in the morning, else at the close of the
+next working day's morning (docs/decisions/0002).
 """
 
 from __future__ import annotations
@@ -157,8 +159,14 @@ class WorkingCalendar:
         whole = int(days)
         half = days - whole
         if whole == 0:
-            # A half-day procedure: the result is due at the close of the day of reception.
-            return dt.datetime.combine(start, self.hours.afternoon_end, tzinfo=tz)
+            # A half day is one full office session after reception (docs/decisions/0002): received in
+            # the morning session, or counted from the opening of a later day (after the cut-off, on a
+            # day off), it ends at the close of that day; received after the morning session, at the
+            # close of the next working day's morning, never with two working hours left.
+            local = timezone.localtime(received_at) if timezone.is_aware(received_at) else received_at
+            if start != local.date() or local.time() < self.hours.morning_end:
+                return dt.datetime.combine(start, self.hours.afternoon_end, tzinfo=tz)
+            return dt.datetime.combine(self.next_working_day(start), self.hours.morning_end, tzinfo=tz)
         last = self.add_working_days(start, whole)
         if half:
             return dt.datetime.combine(self.next_working_day(last), self.hours.morning_end, tzinfo=tz)

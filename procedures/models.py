@@ -78,6 +78,16 @@ class Agency(TimeStampedModel):
         validators=[agency_identifier_validator],
         help_text=_("Theo QCVN 102:2016/BTTTT, ví dụ 000.00.12.H56. Dùng để sinh mã hồ sơ."),
     )
+    # The identifier under QĐ 20/2020/QĐ-TTg (level 1 first, e.g. H55.242), used by the centralised
+    # dossier-code format of Circular 04/2025. A value of its own: the two schemes are assigned
+    # separately and one is never derived from the other by reversing its groups.
+    centralised_identifier = models.CharField(
+        _("mã định danh theo QĐ 20/2020"),
+        max_length=35,
+        blank=True,
+        validators=[agency_identifier_validator],
+        help_text=_("Cấp 1 đứng đầu, ví dụ H55.242. Dùng cho mã hồ sơ trên hệ thống tập trung (Thông tư 04/2025)."),
+    )
     address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
     phone = models.CharField(_("điện thoại"), max_length=30, blank=True)
     email = models.EmailField(_("thư điện tử"), blank=True)
@@ -96,7 +106,13 @@ class Agency(TimeStampedModel):
 
     def save(self, *args, **kwargs) -> None:
         old_path = self.path
+        previous = (
+            Agency.objects.filter(pk=self.pk).values("identifier", "centralised_identifier").first()
+            if self.pk
+            else None
+        )
         super().save(*args, **kwargs)
+        AgencyIdentifier.record(self, previous or {})
         new_path = f"{self.parent.path if self.parent else '/'}{self.pk}/"
         if new_path != old_path:
             depth = new_path.count("/") - 2
@@ -127,6 +143,52 @@ class Agency(TimeStampedModel):
     def level1_code(self) -> str | None:
         match = re.search(r"\b([A-Y]\d{2})\b", self.identifier)
         return match.group(1) if match else None
+
+
+class AgencyIdentifier(models.Model):
+    """The history of an agency's identifiers, one row per scheme and period (domain.md §3.3)."""
+
+    class Scheme(models.TextChoices):
+        QCVN102 = "qcvn102", _("QCVN 102:2016/BTTTT")
+        QD20 = "qd20", _("QĐ 20/2020/QĐ-TTg")
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="identifier_history")
+    scheme = models.CharField(_("hệ mã"), max_length=10, choices=Scheme.choices)
+    value = models.CharField(_("mã định danh"), max_length=35)
+    valid_from = models.DateTimeField(_("từ"), auto_now_add=True)
+    valid_to = models.DateTimeField(_("đến"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lịch sử mã định danh")
+        verbose_name_plural = _("lịch sử mã định danh")
+        ordering = ["agency", "scheme", "valid_from", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "scheme"],
+                condition=Q(valid_to__isnull=True),
+                name="one_current_identifier_per_scheme",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scheme_display()}: {self.value}"
+
+    @classmethod
+    def record(cls, agency: Agency, previous: dict) -> None:
+        """Close the current row of each scheme whose value changed and open one for the new value."""
+        from django.utils import timezone
+
+        for scheme, field in ((cls.Scheme.QCVN102, "identifier"), (cls.Scheme.QD20, "centralised_identifier")):
+            value = getattr(agency, field)
+            current = cls.objects.filter(agency=agency, scheme=scheme, valid_to__isnull=True).first()
+            if current is not None and current.value == value:
+                continue
+            if current is None and not value:
+                continue
+            if current is not None:
+                cls.objects.filter(pk=current.pk).update(valid_to=timezone.now())
+            if value:
+                cls.objects.create(agency=agency, scheme=scheme, value=value)
 
 
 class Field(TimeStampedModel):
@@ -218,7 +280,25 @@ class Procedure(TimeStampedModel):
             "(Nghị định 297/2025 Điều 6 khoản 3: trong 01 giờ trước khi hết giờ làm việc)."
         ),
     )
+    supplement_window_days = models.PositiveSmallIntegerField(
+        _("thời hạn yêu cầu bổ sung sau thẩm định (ngày làm việc)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1, _("Thời hạn yêu cầu bổ sung ít nhất 01 ngày làm việc."))],
+        help_text=_(
+            "Để trống: theo quy định chung (03 ngày làm việc kể từ ngày tiếp nhận, Nghị định 61/2018 Điều 19 "
+            "khoản 4). Chỉ điền khi pháp luật chuyên ngành quy định khác."
+        ),
+    )
     legal_basis = models.TextField(_("căn cứ pháp lý"), blank=True)
+    # Where the code, time limit and fees were taken from; a procedure whose data was not checked
+    # against the national TTHC database is marked as an example on its public page.
+    source = models.TextField(_("nguồn thông tin"), blank=True)
+    is_example = models.BooleanField(
+        _("dữ liệu minh họa"),
+        default=False,
+        help_text=_("Mã, thời hạn hoặc phí chưa đối chiếu với Cơ sở dữ liệu quốc gia về TTHC: trang thủ tục ghi rõ."),
+    )
     result_type = models.CharField(_("kết quả thực hiện"), max_length=500)
     description = models.TextField(_("trình tự thực hiện"), blank=True)
     conditions = models.TextField(_("yêu cầu, điều kiện"), blank=True)
@@ -490,6 +570,7 @@ class FeeItem(models.Model):
         help_text=_("Hoàn trả khi hồ sơ bị từ chối tiếp nhận sau khi đã nộp, hoặc khi thu thừa."),
     )
     note = models.CharField(_("ghi chú"), max_length=500, blank=True)
+    source = models.CharField(_("nguồn mức thu"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("phí, lệ phí")

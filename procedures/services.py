@@ -31,7 +31,10 @@ _PROCEDURE_FIELDS = [
     "applicant_type",
     "processing_days",
     "cutoff_time",
+    "supplement_window_days",
     "legal_basis",
+    "source",
+    "is_example",
     "result_type",
     "description",
     "conditions",
@@ -68,6 +71,7 @@ _FORM_FIELD_FIELDS = [
     "pattern",
     "pattern_message",
 ]
+_OPTIONAL_DEFAULTS = {"supplement_window_days": None, "source": "", "is_example": False}
 _FEE_FIELDS = [
     "kind",
     "name",
@@ -87,6 +91,7 @@ _FEE_FIELDS = [
     "legal_basis",
     "refundable",
     "note",
+    "source",
 ]
 _STEP_FIELDS = ["order", "name", "role", "duration_days"]
 
@@ -107,11 +112,17 @@ def _row(obj, names: list[str]) -> dict[str, Any]:
 def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
     """Everything that defines a procedure, in the import/export format (also the version snapshot)."""
     data = _row(procedure, _PROCEDURE_FIELDS)
+    # Fields added later appear only when set, so that catalogues written before them export unchanged.
+    for name, default in _OPTIONAL_DEFAULTS.items():
+        if data.get(name) == default:
+            data.pop(name)
     data["field"] = procedure.field.code
     data["agencies"] = sorted(procedure.agencies.values_list("identifier", flat=True))
     data["documents"] = [_row(d, _DOCUMENT_FIELDS) for d in procedure.documents.all()]
     data["form_fields"] = [_row(f, _FORM_FIELD_FIELDS) for f in procedure.form_fields.all()]
-    data["fees"] = [_row(f, _FEE_FIELDS) for f in procedure.fees.all()]
+    data["fees"] = [
+        {k: v for k, v in _row(f, _FEE_FIELDS).items() if not (k == "source" and v == "")} for f in procedure.fees.all()
+    ]
     data["steps"] = [
         {**_row(s, _STEP_FIELDS), "agency": s.agency.identifier if s.agency_id else None}
         for s in procedure.steps.select_related("agency")

@@ -251,6 +251,10 @@ class WithdrawSerializer(VersionSerializer):
     reason = ViCharField(required=False, allow_blank=True, max_length=2000)
 
 
+class StopRequestSerializer(VersionSerializer):
+    reason = ViCharField(max_length=2000)
+
+
 class SupplementSerializer(VersionSerializer):
     note = ViCharField(
         required=False,
@@ -278,6 +282,10 @@ class NoteActionSerializer(VersionSerializer):
 
 class ReasonActionSerializer(VersionSerializer):
     reason = ViCharField(max_length=2000)
+
+
+class RefuseSerializer(ReasonActionSerializer):
+    lateness_reason = ViCharField(required=False, allow_blank=True, max_length=2000)
 
 
 class RequestSupplementSerializer(VersionSerializer):

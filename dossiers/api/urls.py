@@ -20,6 +20,9 @@ urlpatterns = [
     path("dossiers/<uuid:public_id>/delivery/", views.DossierDeliveryView.as_view(), name="dossier-delivery"),
     path("dossiers/<uuid:public_id>/submit/", views.DossierSubmitView.as_view(), name="dossier-submit"),
     path("dossiers/<uuid:public_id>/withdraw/", views.DossierWithdrawView.as_view(), name="dossier-withdraw"),
+    path(
+        "dossiers/<uuid:public_id>/stop-request/", views.DossierRequestStopView.as_view(), name="dossier-stop-request"
+    ),
     path("dossiers/<uuid:public_id>/supplement/", views.DossierSupplementView.as_view(), name="dossier-supplement"),
     path("dossiers/<uuid:public_id>/rating/", views.DossierRatingView.as_view(), name="dossier-rating"),
     path("files/<uuid:public_id>/", views.FileDownloadView.as_view(), name="file-download"),

@@ -433,6 +433,18 @@ class DossierWithdrawView(CitizenActionView):
         services.dossier_withdraw(dossier=dossier, user=user, reason=data.get("reason", ""), expected_version=version)
 
 
+@_citizen_action(
+    s.StopRequestSerializer,
+    "Đề nghị dừng giải quyết",
+    "Sau khi hồ sơ đã được tiếp nhận, trước khi có kết quả (Nghị định 118/2025 Điều 21); Bộ phận Một cửa quyết định.",
+)
+class DossierRequestStopView(CitizenActionView):
+    request_serializer = s.StopRequestSerializer
+
+    def perform(self, dossier, user, version, data):
+        services.dossier_request_stop(dossier=dossier, user=user, reason=data["reason"], expected_version=version)
+
+
 @_citizen_action(s.SupplementSerializer, "Gửi bổ sung hồ sơ", "Giấy tờ bổ sung được tải lên trước qua /files/.")
 class DossierSupplementView(CitizenActionView):
     request_serializer = s.SupplementSerializer
@@ -664,13 +676,21 @@ class RequestSupplementView(OfficerActionView):
 
 
 @_officer_action(
-    s.ReasonActionSerializer, "Từ chối hồ sơ", "Mẫu 03: khi tiếp nhận (một cửa) hoặc sau thẩm định (lãnh đạo)."
+    s.RefuseSerializer,
+    "Từ chối hồ sơ",
+    "Mẫu 03: khi tiếp nhận (một cửa) hoặc sau thẩm định (lãnh đạo); quá hạn thì phải ghi lateness_reason.",
 )
 class RefuseView(OfficerActionView):
-    request_serializer = s.ReasonActionSerializer
+    request_serializer = s.RefuseSerializer
 
     def perform(self, dossier, officer, version, data):
-        services.dossier_refuse(dossier=dossier, officer=officer, reason=data["reason"], expected_version=version)
+        services.dossier_refuse(
+            dossier=dossier,
+            officer=officer,
+            reason=data["reason"],
+            expected_version=version,
+            lateness_reason=data.get("lateness_reason", ""),
+        )
 
 
 @_officer_action(s.RecordPaymentSerializer, "Ghi nhận nộp phí tại quầy")

@@ -152,6 +152,14 @@ class WithdrawForm(VersionForm):
     )
 
 
+class StopRequestForm(VersionForm):
+    reason = forms.CharField(
+        label=gettext_lazy("Lý do đề nghị dừng giải quyết"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class SupplementForm(VersionForm):
     note = forms.CharField(
         label=gettext_lazy("Nội dung giải trình"),
@@ -510,7 +518,13 @@ def _detail_context(request: HttpRequest, dossier: Dossier, **forms_with_errors)
         state == S.SUPPLEMENT_REQUESTED and dossier.supplement_stage == SupplementStage.APPRAISAL
     )
     version = {"version": dossier.version}
+    can_request_stop = (
+        state in (S.RECEIVED, S.AWAITING_PAYMENT, S.IN_PROCESSING, S.AWAITING_APPROVAL)
+        or (state == S.SUPPLEMENT_REQUESTED and dossier.supplement_stage == SupplementStage.APPRAISAL)
+    ) and dossier.stop_requested_at is None
     return {
+        "can_request_stop": can_request_stop,
+        "stop_form": forms_with_errors.get("stop_form") or StopRequestForm(initial=version),
         "dossier": dossier,
         "explanation": STATE_EXPLANATIONS.get(state, ""),
         "is_draft": state == S.DRAFT,
@@ -971,6 +985,27 @@ def withdraw(request: HttpRequest, public_id) -> HttpResponse:
 
 
 @citizen_page("POST")
+def request_stop(request: HttpRequest, public_id) -> HttpResponse:
+    """ "Đề nghị dừng giải quyết" online (Decree 118/2025 Art 21): recorded; the one-stop unit decides."""
+    dossier = _get(request, public_id)
+    form = StopRequestForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, dossier, stop_form=form)
+    try:
+        services.dossier_request_stop(
+            dossier=dossier,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except services.DossierError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã gửi đề nghị dừng giải quyết. Bộ phận Một cửa sẽ xem xét và thông báo."))
+    return redirect("dossiers:detail", dossier.public_id)
+
+
+@citizen_page("POST")
 def supplement(request: HttpRequest, public_id) -> HttpResponse:
     """ "Gửi bổ sung": send the files uploaded for the supplement request, with an optional explanation."""
     dossier = _get(request, public_id)
@@ -1057,6 +1092,7 @@ urlpatterns = [
     path("ho-so/<uuid:public_id>/nop/", submit, name="submit"),
     path("ho-so/<uuid:public_id>/da-nop/", submitted, name="submitted"),
     path("ho-so/<uuid:public_id>/rut/", withdraw, name="withdraw"),
+    path("ho-so/<uuid:public_id>/de-nghi-dung/", request_stop, name="request_stop"),
     path("ho-so/<uuid:public_id>/bo-sung/", supplement, name="supplement"),
     path("ho-so/<uuid:public_id>/danh-gia/", rate, name="rate"),
     path("tep/<uuid:public_id>/", download, name="file"),

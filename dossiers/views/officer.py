@@ -306,6 +306,16 @@ class ReasonActionForm(_WithContext, ReasonForm):
     pass
 
 
+class RefuseActionForm(ReasonActionForm):
+    lateness_reason = forms.CharField(
+        label=gettext_lazy("Lý do chậm trễ (khi đã quá hạn giải quyết)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("Bắt buộc nếu từ chối sau ngày hẹn trả: hồ sơ được ghi nhận quá hạn."),
+    )
+
+
 class SupplementActionForm(_WithContext, SupplementRequestForm):
     pass
 
@@ -414,6 +424,29 @@ class ApologyForm(VersionForm):
     )
     reason = forms.CharField(
         label=gettext_lazy("Lý do chậm trễ"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class StopActionForm(VersionForm):
+    """The decision to stop; the request is the applicant's online one, or one entered here."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Nội dung đề nghị dừng của người nộp"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Để trống nếu người nộp đã đề nghị trực tuyến."),
+    )
+    request_channel = forms.ChoiceField(
+        label=gettext_lazy("Đề nghị dừng nhận được qua"),
+        choices=[("counter", gettext_lazy("Trực tiếp tại Bộ phận Một cửa")), ("postal", gettext_lazy("Bưu chính"))],
+        required=False,
+    )
+    requested_at = forms.DateTimeField(
+        label=gettext_lazy("Thời điểm nhận đề nghị"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=gettext_lazy("Để trống: bây giờ."),
     )
 
 
@@ -541,10 +574,14 @@ ACTIONS: dict[str, ActionSpec] = {
             name=Action.REFUSE,
             label=gettext_lazy("Từ chối"),
             button=gettext_lazy("Từ chối hồ sơ (Mẫu 03)"),
-            form_class=ReasonActionForm,
+            form_class=RefuseActionForm,
             labels=(("reason", gettext_lazy("Lý do từ chối")),),
             run=lambda user, d, f: services.dossier_refuse(
-                dossier=d, officer=user, reason=f.cleaned_data["reason"], expected_version=f.cleaned_data["version"]
+                dossier=d,
+                officer=user,
+                reason=f.cleaned_data["reason"],
+                expected_version=f.cleaned_data["version"],
+                lateness_reason=f.cleaned_data.get("lateness_reason") or "",
             ),
             offered=lambda d, r: (
                 (d.state == S.SUBMITTED and d.agency_id in r.reception)
@@ -711,10 +748,14 @@ ACTIONS: dict[str, ActionSpec] = {
             label=gettext_lazy("Dừng giải quyết"),
             button=gettext_lazy("Dừng giải quyết hồ sơ (Mẫu 05)"),
             help=gettext_lazy("Chỉ khi người nộp đề nghị dừng và chưa có kết quả."),
-            form_class=ReasonActionForm,
-            labels=(("reason", gettext_lazy("Nội dung đề nghị dừng của người nộp")),),
+            form_class=StopActionForm,
             run=lambda user, d, f: services.dossier_stop(
-                dossier=d, officer=user, reason=f.cleaned_data["reason"], expected_version=f.cleaned_data["version"]
+                dossier=d,
+                officer=user,
+                reason=f.cleaned_data["reason"],
+                expected_version=f.cleaned_data["version"],
+                requested_at=f.cleaned_data.get("requested_at"),
+                request_channel=f.cleaned_data.get("request_channel") or "",
             ),
             offered=lambda d, r: (
                 d.state

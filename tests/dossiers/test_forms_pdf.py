@@ -111,12 +111,26 @@ def stored_form(dossier: Dossier, number: str, action: str) -> bytes:
     return data
 
 
-def assert_header(text: str, number: str, suffix: str, code: str | None, *, issuer: str = "UBND PHƯỜNG HOA LƯ"):
-    """The national motto beside the issuing body (same lines: two columns), the form's number and reference."""
+def assert_header(
+    text: str,
+    number: str,
+    suffix: str,
+    code: str | None,
+    *,
+    managing: str = "UBND PHƯỜNG HOA LƯ",
+    issuer: str = "BỘ PHẬN MỘT CỬA",
+    place: str = "Hoa Lư",
+):
+    """The national motto beside the issuing unit under its managing body (same lines: two columns), the
+    form's number, the place line naming the unit's locality, and the reference.
+
+    A commune's one-stop unit is "UBND PHƯỜNG HOA LƯ / BỘ PHẬN MỘT CỬA" (domain.md §2.2), never the
+    province above the ward.
+    """
     lines = text.splitlines()
-    assert any("TỈNH NINH BÌNH" in line and MOTTO[0] in line for line in lines), "managing body beside the motto"
+    assert any(managing in line and MOTTO[0] in line for line in lines), "managing body beside the motto"
     assert any(issuer in line and MOTTO[1] in line for line in lines), "issuing unit beside the motto"
-    assert any(f"Số: {code or '……'}/{suffix}" in line and "Ninh Bình, ngày" in line for line in lines)
+    assert any(f"Số: {code or '……'}/{suffix}" in line and f"{place}, ngày" in line for line in lines)
     assert f"Mẫu số {number} – Thông tư 03/2025/TT-VPCP" in text
 
 
@@ -162,11 +176,14 @@ def test_form_01_is_issued_on_reception_with_every_field(world):
     assert f"Thời gian trả kết quả giải quyết hồ sơ: {when(dossier.current_due_at)}" in body
     assert "Đăng ký nhận kết quả tại: Nhận kết quả điện tử trên Cổng" in body
     assert "Phí, lệ phí: Lệ phí đăng ký: 50.000 đồng" in body
-    assert "Vào Sổ theo dõi hồ sơ, Quyển số: 2026, Số thứ tự: 01" in body
-    assert re.search(r"NGƯỜI NỘP HỒ SƠ\s+NGƯỜI TIẾP NHẬN HỒ SƠ", text)
+    # "Quyển số" is the book's number, not the year (Circular 01/2018 Art 10).
+    assert "Vào Sổ theo dõi hồ sơ, Quyển số: 01, Số thứ tự: 01" in body
+    # Submitted online: nobody came in to sign as the submitter; the receiving officer signs.
+    assert "NGƯỜI TIẾP NHẬN HỒ SƠ" in text and "NGƯỜI NỘP HỒ SƠ" not in text
+    assert re.search(r"NGƯỜI TIẾP NHẬN HỒ SƠ(.|\n)*Cán bộ Một Cửa", text)
     assert "(Chữ ký số của người tiếp nhận nếu là biểu mẫu điện tử)" in body
     # Names under the signatures: the applicant and the officer who received the dossier.
-    assert re.search(rf"{APPLICANT}\s+Cán bộ Một Cửa", text)
+    assert re.search(r"NGƯỜI TIẾP NHẬN HỒ SƠ(.|\n)*Cán bộ Một Cửa", text)
     assert tracking_url(dossier.code) in body
 
 
@@ -266,7 +283,8 @@ def test_form_03_is_issued_on_a_refusal_at_reception(world):
         f"với lý do cụ thể như sau: {reason}" in body
     )
     assert "Xin thông báo cho Ông/Bà được biết và thực hiện./." in body
-    assert re.search(r"NGƯỜI NỘP HỒ SƠ\s+NGƯỜI TIẾP NHẬN HỒ SƠ", text)
+    # An online dossier: no submitter block, only the receiving officer's.
+    assert "NGƯỜI TIẾP NHẬN HỒ SƠ" in text and "NGƯỜI NỘP HỒ SƠ" not in text
 
 
 def test_form_03_after_appraisal_names_the_resolving_agency_and_the_code(world):
@@ -297,19 +315,19 @@ def test_form_04_is_issued_on_an_apology_with_the_old_and_the_new_date(world):
     assert_paper(data, A5)
     text = pdf_text(data)
     body = flat(text)
-    assert_header(text, "04", "PXL", dossier.code)
+    assert_header(text, "04", "PXL", dossier.code, managing="TỈNH NINH BÌNH", issuer="UBND PHƯỜNG HOA LƯ")
     assert "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT" in body
-    assert f"Kính gửi: Ông/Bà/Tổ chức {APPLICANT}" in body
+    assert f"Kính gửi: Ông/Bà {APPLICANT}" in body
     assert (
-        f"Ngày 10 tháng 3 năm 2026, UBND phường Hoa Lư tiếp nhận giải quyết hồ sơ {PROCEDURE} của Ông/Bà/Tổ chức "
+        f"Ngày 10 tháng 3 năm 2026, UBND phường Hoa Lư tiếp nhận giải quyết hồ sơ {PROCEDURE} của Ông/Bà "
         f"{APPLICANT}; số định danh: 037090001234; mã số hồ sơ: {dossier.code}." in body
     )
     assert f"Thời gian hẹn trả kết quả giải quyết hồ sơ: {when(previous)}." in body
     assert "Tuy nhiên đến nay, UBND phường Hoa Lư chưa trả kết quả giải quyết hồ sơ" in body
     assert "đúng thời hạn quy định ghi trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả." in body
     assert f"Lý do: {reason}" in body
-    assert "thành thật xin lỗi Ông/Bà/Tổ chức" in body
-    assert f"sẽ trả kết quả giải quyết hồ sơ cho Ông/Bà/Tổ chức vào lúc {when(new_due)}." in body
+    assert "thành thật xin lỗi Ông/Bà" in body
+    assert f"sẽ trả kết quả giải quyết hồ sơ cho Ông/Bà vào lúc {when(new_due)}." in body
     assert when(new_due) == "17 giờ 00 phút, ngày 20 tháng 3 năm 2026"
     assert "THỦ TRƯỞNG CƠ QUAN, ĐƠN VỊ" in body
 
@@ -375,7 +393,10 @@ def test_form_06_renders_the_audit_trail_with_early_on_time_and_late_steps(world
     assert "1. Giao: Người nộp hồ sơ" in body
     assert "Người nhận: Chuyên Viên" in body and "Người giao: Chuyên Viên" in body
     # One label per row, in order: the three steps, then the result handed back to the one-stop unit.
-    assert re.findall(r"Trước hạn|Đúng hạn|Quá hạn", text) == ["Đúng hạn", "Quá hạn", "Trước hạn", "Quá hạn"]
+    # The dossier's timing of record first, then one label per row in order: the three steps, then the
+    # result handed back to the one-stop unit.
+    assert "Kết quả giải quyết so với ngày hẹn trả: Quá hạn" in body
+    assert re.findall(r"Trước hạn|Đúng hạn|Quá hạn", text) == ["Quá hạn", "Đúng hạn", "Quá hạn", "Trước hạn", "Quá hạn"]
     assert (
         "Việc lưu vết được thực hiện tự động theo chức năng của Hệ thống thông tin giải quyết TTHC "
         "và thể hiện trên mẫu phiếu điện tử." in body
@@ -433,4 +454,5 @@ def test_form_07_register_lists_the_period_on_a4_landscape_and_repeats_its_heade
         assert "Mã hồ sơ" in page and "Hẹn trả kết" in page and "Ký nhận" in page and "(11)" in page
         assert f"Trang {number}/{pages}" in page
     assert sum(page.count(waiting.code) for page in page_texts) == 10
-    assert re.search(r"^\s*20\s+" + re.escape(returned.code), page_texts[-1], re.M)
+    # The STT column is the register number given at reception, the one printed on the Form 01 slip.
+    assert re.search(rf"^\s*{returned.register_number:02d}\s+" + re.escape(returned.code), page_texts[-1], re.M)

@@ -38,7 +38,7 @@ from dossiers.models import (
     DossierStep,
     SideEffect,
 )
-from dossiers.rules import level1_first, lowest_level_first, rule_set_on
+from dossiers.rules import rule_set_on
 from dossiers.services import ConflictError, DossierError, NotAllowedError
 from portal.accounts.constants import Role
 from procedures.calendar import Timing, due_at
@@ -1041,56 +1041,62 @@ def test_the_day_in_the_code_is_the_day_in_viet_nam(time_machine):
 
 
 @pytest.mark.parametrize(
-    ("identifier", "received_at", "system_code", "code"),
+    ("identifiers", "received_at", "system_code", "code"),
     [
-        ("000.00.12.H56", at(2026, 2, 2), "05", "H56.12.00.000-260202-050001"),
-        ("H55.242", at(2026, 2, 2), "05", "H55.242-260202-050001"),
-        ("000.00.12.H56", at(2025, 12, 1), "05", "000.00.12.H56-251201-0001"),
-        ("H55.242", at(2025, 12, 1), "05", "242.H55-251201-0001"),
-        ("000.00.12.H56", at(2026, 2, 2), "", "000.00.12.H56-260202-0001"),
-        ("H55.242", at(2026, 2, 2), "", "242.H55-260202-0001"),
+        (("000.00.12.H56", "H56.242"), at(2026, 2, 2), "05", "H56.242-260202-050001"),
+        (("000.00.12.H56", "H56.242"), at(2025, 12, 1), "05", "000.00.12.H56-251201-0001"),
+        (("000.00.12.H56", "H56.242"), at(2026, 2, 2), "", "000.00.12.H56-260202-0001"),
+        (("000.00.12.H56", ""), at(2026, 2, 2), "", "000.00.12.H56-260202-0001"),
     ],
-    ids=[
-        "centralised-qcvn-identifier",
-        "centralised-level1-identifier",
-        "centralised-before-circular-04",
-        "centralised-before-circular-04-level1-identifier",
-        "provincial-system",
-        "provincial-system-level1-identifier",
-    ],
+    ids=["centralised", "centralised-before-circular-04", "provincial-system", "provincial-system-no-qd20"],
 )
 def test_the_centralised_format_of_circular_04_applies_only_to_centralised_procedures_once_in_force(
-    identifier, received_at, system_code, code, time_machine
+    identifiers, received_at, system_code, code, time_machine
 ):
+    """Each format prints its own scheme's identifier as stored (domain.md §3.1–§3.3): the QĐ 20/2020
+    identifier is its own value, never the QCVN 102 one turned round."""
     time_machine.move_to(received_at)
-    world = _world_at(identifier, centralised_system_code=system_code)
+    qcvn, qd20 = identifiers
+    world = make_world(
+        agency=AgencyFactory(identifier=qcvn, centralised_identifier=qd20), centralised_system_code=system_code
+    )
     assert _receive(world).code == code
+
+
+def test_a_centralised_procedure_is_not_received_without_the_qd20_identifier(time_machine):
+    time_machine.move_to(at(2026, 2, 2))
+    world = make_world(agency=AgencyFactory(identifier="000.00.12.H56"), centralised_system_code="05")
+    dossier = builders.submitted(world)
+    with pytest.raises(services.NotAllowedError, match="Quyết định 20/2020"):
+        services.dossier_receive(dossier=dossier, officer=world.reception)
+    assert Dossier.objects.get(pk=dossier.pk).state == S.SUBMITTED
+
+
+def test_each_identifier_scheme_keeps_its_history():
+    from procedures.models import AgencyIdentifier
+
+    agency = AgencyFactory(identifier="000.00.12.H56", centralised_identifier="H56.242")
+    agency.centralised_identifier = "H56.300"
+    agency.save()
+    rows = list(agency.identifier_history.order_by("scheme", "id").values_list("scheme", "value", "valid_to"))
+    assert [(scheme, value) for scheme, value, _ in rows] == [
+        (AgencyIdentifier.Scheme.QCVN102, "000.00.12.H56"),
+        (AgencyIdentifier.Scheme.QD20, "H56.242"),
+        (AgencyIdentifier.Scheme.QD20, "H56.300"),
+    ]
+    assert rows[0][2] is None and rows[1][2] is not None and rows[2][2] is None
 
 
 def test_a_centralised_code_carries_the_resolving_agency_even_when_a_centre_receives_it(time_machine):
     time_machine.move_to(at(2026, 2, 2))
     province = AgencyFactory(name="Trung tâm Phục vụ hành chính công tỉnh", identifier="000.00.00.H56")
-    department = AgencyFactory(name="Sở Công Thương", identifier="000.00.12.H56", parent=province)
+    department = AgencyFactory(
+        name="Sở Công Thương", identifier="000.00.12.H56", centralised_identifier="H56.242", parent=province
+    )
     world = make_world(agency=department, centralised_system_code="05")
     centre_officer = OfficerFactory(role=Role.RECEPTION, membership__agency=province)
     dossier = services.dossier_receive(dossier=builders.submitted(world), officer=centre_officer)
-    assert dossier.code == "H56.12.00.000-260202-050001"
-
-
-@pytest.mark.parametrize(
-    ("identifier", "lowest_first", "level1_first_"),
-    [
-        ("000.00.12.H56", "000.00.12.H56", "H56.12.00.000"),
-        ("H56.12.00.000", "000.00.12.H56", "H56.12.00.000"),
-        ("H55.242", "242.H55", "H55.242"),
-        ("242.H55", "242.H55", "H55.242"),
-        ("000.00.04.G14", "000.00.04.G14", "G14.04.00.000"),
-        ("G14", "G14", "G14"),
-    ],
-)
-def test_identifiers_are_turned_round_between_the_two_orders(identifier, lowest_first, level1_first_):
-    assert lowest_level_first(identifier) == lowest_first
-    assert level1_first(identifier) == level1_first_
+    assert dossier.code == "H56.242-260202-050001"
 
 
 # --- uploads ----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from portal.accounts.constants import Gender, Role
 from portal.accounts.models import Membership, User
 from procedures.models import Agency, ProcedureVersion
 from procedures.services import ImportError_, procedures_import
+from procedures.working_days import working_days_load
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_PASSWORD = "Demo@2026-dichvucong"  # noqa: S105 - published on purpose, for the demo accounts only
@@ -137,6 +138,8 @@ class Command(BaseCommand):
                 )
                 new_versions = ProcedureVersion.objects.count() - versions_before
                 load_fee_policies()
+                # The Government's working-day changes the holidays library lacks (New Year 2026 bridge).
+                working_days_load()
         except ImportError_ as exc:
             raise CommandError("Danh mục thủ tục mẫu không hợp lệ:\n" + "\n".join(exc.messages)) from exc
         except ValidationError as exc:
