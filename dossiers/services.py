@@ -1029,6 +1029,7 @@ def _fee_paid(dossier: Dossier, actor, *, amount: int, reference: str, channel: 
         attachments=files,
         data={"amount": amount, "receipt_number": reference, "channel": channel},
     )
+    _side_effect(dossier, "notify", event="payment_confirmed")
 
 
 @transaction.atomic

@@ -34,6 +34,7 @@ class Event(models.TextChoices):
     APOLOGY_PROMPT = "apology_prompt", _("Nhắc gửi văn bản xin lỗi")
     SHIPMENT_RETURNED = "shipment_returned", _("Bưu chính hoàn trả kết quả")
     DIGEST = "digest", _("Tổng hợp hằng ngày")
+    CONSULTATION_LATE = "consultation_late", _("Ý kiến phối hợp trễ hạn")
 
 
 OFFICER_EVENTS = {
@@ -43,6 +44,7 @@ OFFICER_EVENTS = {
     Event.APOLOGY_PROMPT,
     Event.SHIPMENT_RETURNED,
     Event.DIGEST,
+    Event.CONSULTATION_LATE,
 }
 
 

@@ -168,6 +168,16 @@ DEFAULTS = {
             "Dossier for {{ procedure }} ({{ reference }}) was due {{ due }}. {{ link }}",
         ),
     },
+    "consultation_late": {
+        "vi": (
+            "Ý kiến phối hợp trễ hạn: hồ sơ {{ reference }}",
+            "Cơ quan được lấy ý kiến về hồ sơ {{ procedure }} (mã {{ reference }}) chưa trả lời đúng hạn (Nghị định 61/2018, Điều 19). Đề nghị đôn đốc. {{ link }}",
+        ),
+        "en": (
+            "Consultation overdue: dossier {{ reference }}",
+            "The unit consulted on the dossier for {{ procedure }} ({{ reference }}) has not answered by its deadline. Please follow it up. {{ link }}",
+        ),
+    },
     "apology_prompt": {
         "vi": (
             "Cần gửi văn bản xin lỗi: hồ sơ {{ reference }}",

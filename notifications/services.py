@@ -201,6 +201,21 @@ def handle_notify(effect) -> None:
         )
 
 
+@register("alert_one_stop_head")
+def handle_alert_one_stop_head(effect) -> None:
+    """Side-effect handler: a late consultation answer, to the leaders of the one-stop unit (Art 19(5))."""
+    from portal.accounts.constants import Role
+
+    payload = effect.payload
+    notifications_queue(
+        dossier=effect.dossier,
+        event=Event.CONSULTATION_LATE,
+        key=f"se{effect.pk}",
+        recipients=_officers_of(payload["recipient_agency"], payload.get("recipient_role") or Role.LEADER),
+        side_effect=effect,
+    )
+
+
 # --- sending --------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,8 @@ from dossiers import services
 from dossiers.constants import Action, AppointmentKind, Channel, DossierState
 from dossiers.models import Dossier, DossierConsultation, SideEffect
 from dossiers.pdf import render_dossier_form, render_register
+from dossiers.tasks import run_side_effect
+from notifications.models import Notification
 from portal.accounts.constants import Role
 from procedures.constants import StepRole
 from procedures.services import procedure_publish_version
@@ -407,6 +409,10 @@ def test_a_consulted_unit_answers_in_the_system_and_late_answers_are_reported_on
     assert services.consultations_report_late() == 0  # once
     alert = SideEffect.objects.get(dossier=dossier, kind="alert_one_stop_head")
     assert alert.payload["event"] == "consultation_late" and alert.payload["recipient_role"] == Role.LEADER
+    # The worker tells the one-stop unit's leaders (in the portal), never the applicant.
+    assert run_side_effect.apply(args=[alert.pk]).get() == "done"
+    told = Notification.objects.filter(dossier=dossier, event="consultation_late")
+    assert {n.recipient for n in told} == {world.leader}
 
     services.dossier_answer_consultation(consultation=consultation, officer=police_officer, answer="Có cư trú")
     consultation.refresh_from_db()
