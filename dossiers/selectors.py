@@ -198,6 +198,8 @@ PUBLIC_FIELDS = (
     "id",
     "code",
     "state",
+    "channel_in",
+    "channel_out",
     "received_at",
     "current_due_at",
     "completed_at",

@@ -402,6 +402,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "state" field with their own choices: each gets its own enum name.
+    "ENUM_NAME_OVERRIDES": {
+        "DossierStateEnum": "dossiers.constants.DossierState",
+        "PaymentStateEnum": "payments.constants.PaymentState",
+        "RefundStateEnum": "payments.constants.RefundState",
+    },
 }
 
 # Sessions: idle sessions end after 30 minutes, none lives more than 12 hours (ASVS 3.3).

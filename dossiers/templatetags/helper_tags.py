@@ -2,12 +2,10 @@
 
 from django import template
 
-from portal.accounts.constants import Role
-
 register = template.Library()
 
 
 @register.filter
 def is_digital_helper(user) -> bool:
     """Whether the user is registered with a commune's community digital team."""
-    return bool(getattr(user, "is_authenticated", False)) and user.memberships.filter(role=Role.DIGITAL_HELPER).exists()
+    return bool(getattr(user, "is_authenticated", False)) and user.is_digital_helper

@@ -60,10 +60,27 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         return self.full_name or super().get_full_name() or self.username
 
+    def membership_roles(self) -> frozenset[str]:
+        """The roles of the user's memberships, looked up once per user object (one request).
+
+        Officer requests have already resolved them (dossiers.selectors.remember_memberships keeps them
+        under "_officer_memberships", keyed by role): then no query at all.
+        """
+        remembered = self.__dict__.get("_officer_memberships")
+        if remembered is not None:
+            return frozenset(remembered)
+        if "_membership_roles" not in self.__dict__:
+            self.__dict__["_membership_roles"] = frozenset(self.memberships.values_list("role", flat=True))
+        return self.__dict__["_membership_roles"]
+
     @property
     def is_officer(self) -> bool:
         # A community digital helper's membership at a commune makes nobody an officer of it.
-        return self.memberships.exclude(role=Role.DIGITAL_HELPER).exists()
+        return bool(self.membership_roles() - {Role.DIGITAL_HELPER})
+
+    @property
+    def is_digital_helper(self) -> bool:
+        return Role.DIGITAL_HELPER in self.membership_roles()
 
     def roles(self) -> set[str]:
         roles = set(self.memberships.values_list("role", flat=True))

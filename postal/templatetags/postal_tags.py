@@ -7,4 +7,6 @@ register = template.Library()
 
 @register.inclusion_tag("postal/_shipments.html")
 def shipments(dossier):
-    return {"shipments": shipments_for(dossier)}
+    # Only a dossier sent or answered by post can have shipments: the others cost no query.
+    by_post = "postal" in (dossier.channel_in, dossier.channel_out)
+    return {"shipments": shipments_for(dossier) if by_post else []}
