@@ -200,7 +200,7 @@ class DeliveryForm(forms.Form):
             # No postal channel: the address question would only confuse.
             del self.fields["postal_address"]
         else:
-            from postal.services import postal_fee_quote
+            from dossiers.postal.services import postal_fee_quote
 
             # The postage is shown before the citizen chooses (QĐ 45/2016 Art 11: the applicant pays it).
             fee = f"{postal_fee_quote():,}".replace(",", ".")

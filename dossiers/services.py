@@ -159,7 +159,7 @@ def _record(
         event.attachments.set(attachments)
     if dossier.code:
         # Every recorded step of a received dossier is synchronised to the national portal
-        # (Decision 31/2021/QĐ-TTg Art 30(3)); one row per event, carried out by national.services.
+        # (Decision 31/2021/QĐ-TTg Art 30(3)); one row per event, carried out by dossiers.national.services.
         _side_effect(dossier, "national_sync", event=event.pk)
     logger.info("dossier.%s dossier=%s actor=%s to=%s", action, dossier.pk, getattr(actor, "pk", None), dossier.state)
     return event

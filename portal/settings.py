@@ -72,10 +72,10 @@ INSTALLED_APPS = [
     "dossiers",
     "payments",
     "notifications",
-    "postal",
-    "national",
+    "dossiers.postal",
+    "dossiers.national",
     "django_celery_beat",
-    "privacy",
+    "dossiers.privacy",
 ]
 
 MIDDLEWARE = [
@@ -455,7 +455,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # No CCCD number reaches the logs, whoever logs it (ASVS 7.1.1): the filter masks 12-digit numbers.
-    "filters": {"mask_cccd": {"()": "privacy.masking.MaskCCCDFilter"}},
+    "filters": {"mask_cccd": {"()": "dossiers.privacy.masking.MaskCCCDFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_cccd"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},

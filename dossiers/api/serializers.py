@@ -593,7 +593,7 @@ class QueueItemSerializer(serializers.ModelSerializer):
         ]
 
     def get_applicant_id_number_masked(self, obj: Dossier) -> str:
-        from privacy.masking import mask_cccd
+        from dossiers.privacy.masking import mask_cccd
 
         return mask_cccd(obj.applicant_id_number)
 

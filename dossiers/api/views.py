@@ -36,8 +36,8 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView, exception_handler
 
+from dossiers.privacy.services import consent_record, personal_data_access_record
 from portal.client_ip import client_ip
-from privacy.services import consent_record, personal_data_access_record
 
 from .. import selectors, services
 from ..constants import DossierState, FileKind, ResultChannel

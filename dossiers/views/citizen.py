@@ -30,7 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_fsm import can_proceed
 
-from privacy.services import consent_record
+from dossiers.privacy.services import consent_record
 from procedures.calendar import Timing, WorkingCalendar
 from procedures.constants import DOCUMENT_TYPES
 from procedures.selectors import procedure_get_public

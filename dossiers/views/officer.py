@@ -29,8 +29,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from dossiers.privacy.services import personal_data_access_record
 from portal.accounts.constants import Role
-from privacy.services import personal_data_access_record
 from procedures.calendar import Timing
 from procedures.constants import StepRole
 from procedures.models import Agency, Procedure

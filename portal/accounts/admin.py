@@ -232,7 +232,7 @@ class UserAdmin(AgencyScopedAdminMixin, BaseUserAdmin):
 
     @admin.display(description=_("số định danh cá nhân"), ordering="cccd")
     def masked_cccd(self, obj):
-        from privacy.masking import mask_cccd
+        from dossiers.privacy.masking import mask_cccd
 
         return mask_cccd(obj.cccd) or "—"
 

@@ -147,7 +147,7 @@ def register(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 user = form.save()
-                from privacy.services import consent_record
+                from dossiers.privacy.services import consent_record
 
                 consent_record(user=user, context="registration", choices=form.consent_choices())
         except IntegrityError:

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from dossiers.constants import DossierState
 from dossiers.models import Dossier
+from dossiers.privacy import services
+from dossiers.privacy.masking import mask_cccd
+from dossiers.privacy.models import Consent, DossierPurge, PersonalDataAccess
 from portal.accounts.models import AccountEvent
-from privacy import services
-from privacy.masking import mask_cccd
-from privacy.models import Consent, DossierPurge, PersonalDataAccess
 from tests.dossiers import builders
 from tests.factories import UserFactory
 
@@ -258,7 +258,7 @@ def test_the_admin_user_list_shows_the_cccd_masked(client, admin_user, world):
 
 
 def test_logs_never_carry_a_full_cccd(caplog):
-    from privacy.masking import MaskCCCDFilter
+    from dossiers.privacy.masking import MaskCCCDFilter
 
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "lookup cccd=%s", ("037192004517",), None)
     MaskCCCDFilter().filter(record)

@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from dossiers import services
 from dossiers.models import Dossier, SideEffect
+from dossiers.postal.models import SandboxPostalOrder, Shipment
+from dossiers.postal.provider import SandboxPostalOperator
 from dossiers.tasks import side_effects_sweep
 from notifications.models import Notification
 from notifications.services import notifications_sweep
-from postal.models import SandboxPostalOrder, Shipment
-from postal.provider import SandboxPostalOperator
 from tests.dossiers import builders
 
 from .processes import Redis, StallingSmtp, Worker, filesystem_broker, publishing_to, wait_for

@@ -8,9 +8,9 @@ import pytest
 import time_machine
 
 from dossiers.models import SideEffect
+from dossiers.national.models import SandboxNationalFiling, SandboxNationalRecord
+from dossiers.national.services import national_compare, national_pull, vn_time
 from dossiers.tasks import side_effect_run
-from national.models import SandboxNationalFiling, SandboxNationalRecord
-from national.services import national_compare, national_pull, vn_time
 from tests.dossiers import builders
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ import pytest
 
 from dossiers import services
 from dossiers.models import SideEffect
+from dossiers.postal.models import SandboxPostalOrder, Shipment
+from dossiers.postal.provider import SandboxPostalOperator, s10_check_digit
 from dossiers.tasks import side_effect_run
 from notifications.models import Notification
-from postal.models import SandboxPostalOrder, Shipment
-from postal.provider import SandboxPostalOperator, s10_check_digit
 from tests.dossiers import builders
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_the_postage_is_shown_before_the_citizen_chooses_delivery(world, client,
 
 
 def test_a_dossier_sent_by_post_is_received_when_the_hand_over_is_signed(world):
-    from postal.services import postal_handover_sign
+    from dossiers.postal.services import postal_handover_sign
 
     dossier = builders.submitted(world)
     dossier = postal_handover_sign(dossier=dossier, officer=world.reception, slip_number="EB000000015VN")
@@ -119,8 +119,8 @@ def test_without_a_configured_secret_no_callback_is_accepted(world, client, sett
 
 
 def test_a_procedure_without_the_postal_channel_refuses_a_postal_hand_over(world):
+    from dossiers.postal.services import postal_handover_sign
     from dossiers.services import NotAllowedError
-    from postal.services import postal_handover_sign
 
     dossier = builders.submitted(world)
     snapshot = dict(dossier.procedure_version.snapshot, channel_postal=False)

@@ -1,6 +1,6 @@
 from django import template
 
-from postal.services import shipments_for
+from dossiers.postal.services import shipments_for
 
 register = template.Library()
 

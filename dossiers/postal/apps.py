@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PostalConfig(AppConfig):
-    name = "postal"
+    name = "dossiers.postal"
     verbose_name = _("Bưu chính công ích")
 
     def ready(self) -> None:

@@ -3,6 +3,6 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PrivacyConfig(AppConfig):
-    name = "privacy"
+    name = "dossiers.privacy"
     verbose_name = _("Bảo vệ dữ liệu cá nhân")
     default_auto_field = "django.db.models.BigAutoField"

@@ -6,9 +6,9 @@ uses, so the demo can follow a result to "delivered" or "returned to sender".
 
 from django.core.management.base import BaseCommand, CommandError
 
-from postal.models import ShipmentStatus
-from postal.provider import SandboxPostalOperator
-from postal.services import CallbackError, shipment_callback
+from dossiers.postal.models import ShipmentStatus
+from dossiers.postal.provider import SandboxPostalOperator
+from dossiers.postal.services import CallbackError, shipment_callback
 
 
 class Command(BaseCommand):

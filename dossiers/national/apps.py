@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class NationalConfig(AppConfig):
-    name = "national"
+    name = "dossiers.national"
     verbose_name = _("Đồng bộ Cổng Dịch vụ công quốc gia")
 
     def ready(self) -> None:
