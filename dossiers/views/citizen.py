@@ -964,14 +964,14 @@ def detail(request: HttpRequest, public_id) -> HttpResponse:
     return _render_detail(request, _get(request, public_id))
 
 
-@citizen_page("POST")
-def withdraw(request: HttpRequest, public_id) -> HttpResponse:
+def _reason_action(request: HttpRequest, public_id, *, form_class, service, form_name: str, done: str) -> HttpResponse:
+    """A citizen's action that carries a reason and the version seen (withdraw, ask to stop)."""
     dossier = _get(request, public_id)
-    form = WithdrawForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
-        return _render_detail(request, dossier, withdraw_form=form)
+        return _render_detail(request, dossier, **{form_name: form})
     try:
-        services.dossier_withdraw(
+        service(
             dossier=dossier,
             user=request.user,
             reason=form.cleaned_data["reason"],
@@ -980,29 +980,33 @@ def withdraw(request: HttpRequest, public_id) -> HttpResponse:
     except services.DossierError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Đã rút hồ sơ."))
+        messages.success(request, done)
     return redirect("dossiers:detail", dossier.public_id)
+
+
+@citizen_page("POST")
+def withdraw(request: HttpRequest, public_id) -> HttpResponse:
+    return _reason_action(
+        request,
+        public_id,
+        form_class=WithdrawForm,
+        service=services.dossier_withdraw,
+        form_name="withdraw_form",
+        done=_("Đã rút hồ sơ."),
+    )
 
 
 @citizen_page("POST")
 def request_stop(request: HttpRequest, public_id) -> HttpResponse:
     """ "Đề nghị dừng giải quyết" online (Decree 118/2025 Art 21): recorded; the one-stop unit decides."""
-    dossier = _get(request, public_id)
-    form = StopRequestForm(request.POST)
-    if not form.is_valid():
-        return _render_detail(request, dossier, stop_form=form)
-    try:
-        services.dossier_request_stop(
-            dossier=dossier,
-            user=request.user,
-            reason=form.cleaned_data["reason"],
-            expected_version=form.cleaned_data["version"],
-        )
-    except services.DossierError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Đã gửi đề nghị dừng giải quyết. Bộ phận Một cửa sẽ xem xét và thông báo."))
-    return redirect("dossiers:detail", dossier.public_id)
+    return _reason_action(
+        request,
+        public_id,
+        form_class=StopRequestForm,
+        service=services.dossier_request_stop,
+        form_name="stop_form",
+        done=_("Đã gửi đề nghị dừng giải quyết. Bộ phận Một cửa sẽ xem xét và thông báo."),
+    )
 
 
 @citizen_page("POST")
