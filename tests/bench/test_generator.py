@@ -353,3 +353,30 @@ def test_generated_rows_load_through_copy_and_read_back_as_the_orm_reads_them(wo
     assert DossierRating.objects.get(dossier_id=stories[0].dossier["id"]).scores == {"time": 2}
     assert DossierHolding.objects.filter(dossier_id=stories[2].dossier["id"]).count() == len(stories[2].holdings)
     assert DossierAppointment.objects.get(dossier_id=stories[0].dossier["id"]).form_id is not None
+
+
+def test_a_fee_paid_before_processing_is_generated_as_the_services_record_it():
+    world = builders.make_world(processing_days="3", fee=15000, fee_first=True)
+    waiting = services.dossier_receive(dossier=builders.submitted(world), officer=world.reception)
+    assert waiting.state == "awaiting_payment"
+    paid = services.dossier_receive(dossier=builders.submitted(world), officer=world.reception)
+    paid = services.dossier_record_payment(dossier=paid, officer=world.reception, amount=15000, receipt_number="BL1")
+
+    province = province_of(world)
+    procedure = procedure_of(world)
+    citizen, reception = person(world.citizen), person(world.reception)
+    now = dt.datetime.now(tz=VN)
+    told = []
+    for pay in (False, True):
+        story = Story(province, procedure).create_draft(agency_id=world.agency.pk, owner=citizen, at=now)
+        story.save_answers(answers=ANSWERS, at=now)
+        story.attach_file(user=citizen, requirement_id=1, name="to-khai.pdf", at=now)
+        story.submit(user=citizen, at=now)
+        story.receive(officer=reception, receiving_id=world.agency.pk, at=now)
+        if pay:
+            story.record_payment(officer=reception, receipt_number="BL1", at=now)
+        told.append(story)
+    for dossier, story in zip([waiting, paid], told, strict=True):
+        expected, generated = from_database(dossier), from_story(story)
+        for table in expected:
+            assert generated[table] == expected[table], (dossier.state, table)
