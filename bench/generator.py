@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from dossiers.constants import (
     Action,
+    AppointmentKind,
     Channel,
     DossierState,
     FileKind,
@@ -36,21 +37,18 @@ from dossiers.constants import (
     ResultChannel,
     SupplementStage,
 )
+from dossiers.holdings import UNHELD_STATES, holdings_for
 from dossiers.rules import rule_set, rule_set_on
 from procedures.calendar import WorkingCalendar, classify
 from procedures.constants import StepRole
-
-# HOOK (issue 6 point 2, branch `scale`): the table of who holds each open dossier. When
-# dossiers.holdings exists, every generated dossier's holding rows are computed by the same pure
-# function the services use and loaded with the rest; re-run `make bench-province` (without --reuse)
-# after the merge to fill it.
-try:
-    from dossiers.holdings import holdings_for
-except ImportError:  # not on this branch yet: the table does not exist, nothing to fill
-    holdings_for = None
+from procedures.fees import payment_timing
+from procedures.text import normalize_search
 
 S = DossierState
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+UTC = dt.UTC
+# dossiers.services.REFERENCE_ALPHABET: no 0/O, 1/I/L.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 SYSTEM_NAME = "Hệ thống"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -113,7 +111,12 @@ class Province:
     files: dict[str, StoredFile]
     next_ids: dict[str, int] = field(default_factory=dict)
     sequences: dict[tuple[int, dt.date], int] = field(default_factory=dict)
+    registers: dict[tuple[int, int], int] = field(default_factory=dict)
+    references: set[str] = field(default_factory=set)
+    rng: random.Random = field(default_factory=lambda: random.Random(2026))
     _due_cache: dict = field(default_factory=dict)
+    _quote_cache: dict = field(default_factory=dict)
+    _objects: dict = field(default_factory=dict)
 
     def new_id(self, table: str) -> int:
         value = self.next_ids.get(table, 1)
@@ -142,8 +145,83 @@ class Province:
         key = (code_agency.id, day)
         self.sequences[key] = self.sequences.get(key, 0) + 1
         return rules.format_code(
-            agency_identifier=code_agency.identifier, day=day, sequence=self.sequences[key], system_code=system_code
+            agency_identifier=code_agency.identifier,
+            day=day,
+            sequence=self.sequences[key],
+            system_code=system_code,
+            centralised_identifier=self._agency(code_agency.id).centralised_identifier,
         )
+
+    def next_register_number(self, receiving_id: int, at: dt.datetime) -> int:
+        """dossiers.services._next_register_number: the receiving unit's register of the year."""
+        key = (receiving_id, at.astimezone(TZ).year)
+        self.registers[key] = self.registers.get(key, 0) + 1
+        return self.registers[key]
+
+    def new_reference(self, at: dt.datetime) -> str:
+        """dossiers.services._new_reference: the day, then six characters, unique in the table."""
+        prefix = f"N{at.astimezone(TZ):%y%m%d}-"
+        while True:
+            reference = prefix + "".join(self.rng.choice(REFERENCE_ALPHABET) for _ in range(6))
+            if reference not in self.references:
+                self.references.add(reference)
+                return reference
+
+    def _agency(self, agency_id: int):
+        from procedures.models import Agency
+
+        key = ("agency", agency_id)
+        if key not in self._objects:
+            self._objects[key] = Agency.objects.get(pk=agency_id)
+        return self._objects[key]
+
+    def _procedure(self, procedure_id: int):
+        from procedures.models import Procedure
+
+        key = ("procedure", procedure_id)
+        if key not in self._objects:
+            self._objects[key] = Procedure.objects.get(pk=procedure_id)
+        return self._objects[key]
+
+    def fee_quote(self, procedure: ProcedureInfo, dossier: dict, on: dt.date):
+        """dossiers.services.dossier_fee_quote (procedures.fees.fee_quote), cached by what it reads."""
+        from procedures.fees import fee_quote
+
+        fields = set()
+        for item in procedure.snapshot.get("fees", []):
+            fields |= {item.get("condition_field"), item.get("quantity_field")} - {None, ""}
+        answers = {name: dossier["answers"].get(name) for name in sorted(fields)}
+        key = (
+            procedure.id,
+            dossier["agency_id"],
+            dossier["channel_in"],
+            dossier["fee_exemption_group"],
+            on,
+            json.dumps(answers, sort_keys=True, default=str),
+        )
+        if key not in self._quote_cache:
+            self._quote_cache[key] = fee_quote(
+                snapshot=procedure.snapshot,
+                procedure=self._procedure(procedure.id),
+                agency=self._agency(dossier["agency_id"]),
+                channel=dossier["channel_in"],
+                answers=dossier["answers"],
+                on=on,
+                exemption_group=dossier["fee_exemption_group"],
+            )
+        return self._quote_cache[key]
+
+
+class _Attrs:
+    """A row dict read as the attributes of a model instance (pk is its id), for holdings_for."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: dict):
+        self._row = row
+
+    def __getattr__(self, name: str):
+        return self._row["id" if name == "pk" else name]
 
 
 # --- one dossier's story, service by service ----------------------------------------------------
@@ -170,12 +248,63 @@ class Story:
         self.effects: list[dict] = []
         self.attachments: list[dict] = []
         self.ratings: list[dict] = []
+        self.appointments: list[dict] = []
+        self.holdings: list[dict] = []
 
     # helpers of dossiers.services
 
     def _save(self, at: dt.datetime) -> None:
+        self.dossier["search_text"] = normalize_search(self.dossier["applicant_name"])[:255]
         self.dossier["version"] += 1
         self.dossier["updated_at"] = at
+        self._sync_holdings(at)
+
+    def _sync_holdings(self, at: dt.datetime) -> None:
+        """dossiers.holdings.holdings_sync: unchanged holders keep their row and `since`."""
+        d = self.dossier
+        if d["state"] == S.DRAFT:
+            return
+        if d["state"] in UNHELD_STATES:
+            self.holdings = []
+            return
+        wanted = holdings_for(_Attrs(d), [_Attrs(s) for s in self.steps], at=at)
+        stored = {(h["agency_id"], h["step_id"], h["role"], h["bucket"]): h for h in self.holdings}
+        rows = []
+        for holder in wanted:
+            row = stored.get(holder.key)
+            if row is None:
+                row = holding_row(id=self.p.new_id("holding"), dossier_id=d["id"], **holder.__dict__)
+            else:
+                for name in ("state", "assignee_id", "due_at", "step_due_at", "is_running"):
+                    row[name] = getattr(holder, name)
+            rows.append(row)
+        self.holdings = sorted(rows, key=itemgetter("id"))
+
+    def _appoint(self, kind: str, at: dt.datetime, form: dict | None) -> None:
+        """dossiers.services._appoint: the appointment just given, with the form that gave it."""
+        self.appointments.append(
+            appointment_row(
+                id=self.p.new_id("appointment"),
+                dossier_id=self.dossier["id"],
+                kind=str(kind),
+                due_at=self.dossier["current_due_at"],
+                issued_at=at,
+                form_id=form["id"] if form else None,
+            )
+        )
+
+    def _payment_timing(self) -> str:
+        timing = payment_timing(self.procedure.snapshot)
+        if not timing and self.procedure.fee_before_processing:
+            timing = "before_processing"
+        return timing
+
+    def _classify_result(self, at) -> None:
+        d = self.dossier
+        of_record = d["original_due_at"] or d["current_due_at"]
+        d["timing"] = classify(at, of_record) if of_record else ""
+        rescheduled = d["apologised"] and d["current_due_at"] and d["current_due_at"] != of_record
+        d["rescheduled_timing"] = classify(at, d["current_due_at"]) if rescheduled else ""
 
     def _record(self, action, actor: Person | None, at, *, from_state="", note="", data=None, agency_id=None, files=()):
         event = event_row(
@@ -196,10 +325,15 @@ class Story:
             self.attachments.append(
                 attachment_row(id=self.p.new_id("attachment"), dossierevent_id=event["id"], dossierfile_id=file["id"])
             )
+        if self.dossier["code"]:
+            # Every event of a received dossier is synchronised to the national portal.
+            self._side_effect("national_sync", at, event=event["id"])
         return event
 
     def _side_effect(self, kind: str, at: dt.datetime, **payload) -> None:
-        # Carried out by the worker a moment later (dossiers.tasks.run_side_effect).
+        # Carried out by the worker a moment later (dossiers.tasks.run_side_effect): the claim of
+        # the attempt moved next_attempt_at one backoff step on.
+        claimed = at + dt.timedelta(seconds=1)
         self.effects.append(
             side_effect_row(
                 id=self.p.new_id("sideeffect"),
@@ -209,7 +343,8 @@ class Story:
                 status="done",
                 attempts=1,
                 created_at=at,
-                done_at=at + dt.timedelta(seconds=2),
+                done_at=claimed + dt.timedelta(seconds=1),
+                next_attempt_at=claimed + _first_backoff(),
             )
         )
 
@@ -295,6 +430,7 @@ class Story:
             applicant_phone=owner.phone,
             applicant_email=owner.email,
             applicant_address=owner.address,
+            search_text=normalize_search(owner.name)[:255],
             created_at=at,
             updated_at=at,
         )
@@ -321,29 +457,43 @@ class Story:
         return row
 
     def submit(self, *, user: Person, at) -> None:
-        before, self.dossier["state"] = self.dossier["state"], S.SUBMITTED
-        total = 0
-        for fee in self.procedure.snapshot.get("fees", []):
-            condition = fee.get("condition_field")
-            answer = str(self.dossier["answers"].get(condition, "")).strip() if condition else ""
-            if condition and answer != str(fee.get("condition_value")).strip():
-                continue
-            self.fees.append(
-                fee_row(
-                    id=self.p.new_id("fee"),
-                    dossier_id=self.dossier["id"],
-                    kind=fee["kind"],
-                    name=fee["name"],
-                    amount=int(fee["amount"]),
-                )
-            )
-            total += int(fee["amount"])
-        self.dossier["fee_total"] = total
-        self.dossier["submitted_at"] = at
-        self.dossier["summary"] = self.dossier["summary"] or self.procedure.name
+        d = self.dossier
+        if d["fee_paid_at"] is None:
+            self._freeze_fees(at)
+        before, d["state"] = d["state"], S.SUBMITTED
+        d["submitted_at"] = at
+        d["reference"] = d["reference"] or self.p.new_reference(at)
+        d["summary"] = d["summary"] or self.procedure.name
         self._save(at)
         self._record(Action.SUBMIT, user, at, from_state=before)
         self._side_effect("notify", at, event="submitted")
+
+    def _freeze_fees(self, at) -> None:
+        """dossiers.services._freeze_fees: the quote's lines as fee rows, the breakdown as JSON."""
+        quote = self.p.fee_quote(self.procedure, self.dossier, at.astimezone(TZ).date())
+        self.fees = [
+            fee_row(
+                id=self.p.new_id("fee"),
+                dossier_id=self.dossier["id"],
+                kind=line.kind,
+                name=line.name,
+                amount=line.total,
+                unit_amount=line.unit_amount,
+                quantity=line.quantity,
+                base_amount=line.base,
+                discount_amount=line.discount,
+                exemption_amount=line.exemption,
+                legal_basis="; ".join(
+                    b
+                    for b in [line.legal_basis, *(x["legal_basis"] for x in line.discounts), line.exemption_basis]
+                    if b
+                ),
+                refundable=line.refundable,
+            )
+            for line in quote.lines
+        ]
+        self.dossier["fee_total"] = quote.total
+        self.dossier["fee_breakdown"] = quote.as_dict()
 
     def withdraw(self, *, user: Person, reason: str, at) -> None:
         before, self.dossier["state"] = self.dossier["state"], S.WITHDRAWN
@@ -400,7 +550,6 @@ class Story:
         before, d["state"] = d["state"], S.RECEIVED
         d["rule_set"] = rule_set_on(at.astimezone(TZ).date()).key
         d["receiving_agency_id"] = receiving_id
-        d["code"] = self.p.next_code(d, self.procedure, receiving_id, at)
         d["received_at"] = at
         self._create_steps()
         for step in self.steps:
@@ -410,27 +559,39 @@ class Story:
         self._start_step(reception, at, officer)
         self._complete_step(reception, at, officer)
         d["current_step_id"] = None
-        awaiting_fee = self.procedure.fee_before_processing and d["fee_total"] > 0 and not d["fee_paid_at"]
+        awaiting_fee = self._payment_timing() == "before_processing" and d["fee_total"] > 0 and not d["fee_paid_at"]
         if awaiting_fee:
             d["state"] = S.AWAITING_PAYMENT
             self._pause(PauseReason.PAYMENT, at)
         else:
             self._start_clock(at)
+        d["code"] = self.p.next_code(d, self.procedure, receiving_id, at)
+        if not d["register_number"]:
+            d["register_book"] = 1
+            d["register_number"] = self.p.next_register_number(receiving_id, at)
         self._save(at)
-        files = [self._issue_form(FormNumber.RECEIPT, officer, at)] if not awaiting_fee else []
-        self._record(
+        event = self._record(
             Action.RECEIVE,
             officer,
             at,
             from_state=before,
             agency_id=receiving_id,
-            files=files,
             data={
                 "code": d["code"],
+                "register_number": d["register_number"],
                 "due_at": _iso(d["current_due_at"]) if d["current_due_at"] else None,
                 "rule_set": d["rule_set"],
             },
         )
+        if not awaiting_fee:
+            # Form 01, recorded with the reception and rendered right after its commit (issue_form),
+            # is attached to the RECEIVE event and to the appointment it prints.
+            self._side_effect("issue_form", at, form=str(FormNumber.RECEIPT), event=event["id"], actor=officer.id)
+            form = self._issue_form(FormNumber.RECEIPT, officer, at)
+            self.attachments.append(
+                attachment_row(id=self.p.new_id("attachment"), dossierevent_id=event["id"], dossierfile_id=form["id"])
+            )
+            self._appoint(AppointmentKind.ORIGINAL, at, form)
         self._side_effect("notify", at, event="received")
 
     def record_payment(self, *, officer: Person, receipt_number: str, at) -> None:
@@ -441,6 +602,7 @@ class Story:
         self._start_clock(at)
         self._save(at)
         receipt = self._issue_form(FormNumber.RECEIPT, officer, at)
+        self._appoint(AppointmentKind.ORIGINAL, at, receipt)
         self._record(
             Action.RECORD_PAYMENT,
             officer,
@@ -449,14 +611,12 @@ class Story:
             files=[receipt],
             data={"amount": d["fee_total"], "receipt_number": receipt_number, "channel": "counter"},
         )
+        self._side_effect("notify", at, event="payment_confirmed")
 
     def request_supplement(self, *, officer: Person, items: list[str], reason: str, at) -> None:
         d = self.dossier
         stage = SupplementStage.RECEPTION if d["state"] == S.SUBMITTED else SupplementStage.APPRAISAL
         before, d["state"] = d["state"], S.SUPPLEMENT_REQUESTED
-        late_notice = bool(
-            stage == SupplementStage.APPRAISAL and d["received_at"] and at > self.p.due(d["received_at"], 3)
-        )
         d["supplement_stage"] = str(stage)
         d["supplement_note"] = "\n".join(items) + "\nLý do: " + reason
         self._pause(PauseReason.SUPPLEMENT, at)
@@ -469,26 +629,31 @@ class Story:
             from_state=before,
             note=reason,
             files=[form],
-            data={"items": items, "stage": str(stage), "late_notice": late_notice},
+            data={"items": items, "stage": str(stage)},
         )
         self._side_effect("notify", at, event="supplement_requested")
 
-    def refuse(self, *, officer: Person, reason: str, at) -> None:
+    def refuse(self, *, officer: Person, reason: str, at, lateness_reason: str = "Cần xác minh thêm.") -> None:
+        """dossier_refuse; after appraisal past the due date, with the lateness stated."""
         d = self.dossier
         before = d["state"]
+        data: dict = {}
         if before == S.SUBMITTED:
             d["state"] = S.REFUSED_AT_RECEPTION
         else:
+            if d["current_due_at"] and at > d["current_due_at"]:
+                data = {"late": True, "lateness_reason": lateness_reason}
             d["state"] = S.REFUSED_AFTER_APPRAISAL
             self._complete_step(self._current_step(), at, officer)
             d["current_step_id"] = None
             d["completed_at"] = at
-            d["timing"] = classify(at, d["current_due_at"]) if d["current_due_at"] else ""
+            self._classify_result(at)
+            data["timing"] = d["timing"]
         d["decision_note"] = reason
         d["closed_at"] = at
         self._save(at)
         form = self._issue_form(FormNumber.REFUSAL, officer, at)
-        self._record(Action.REFUSE, officer, at, from_state=before, note=reason, files=[form])
+        self._record(Action.REFUSE, officer, at, from_state=before, note=reason, files=[form], data=data)
         self._side_effect("notify", at, event="refused")
 
     def assign(self, *, actor: Person, assignee: Person, at) -> None:
@@ -553,9 +718,10 @@ class Story:
         self._complete_step(self._current_step(), at, officer)
         d["current_step_id"] = None
         d["completed_at"] = at
-        d["timing"] = classify(at, d["current_due_at"]) if d["current_due_at"] else ""
+        self._classify_result(at)
         self._save(at)
-        self._record(Action.APPROVE, officer, at, from_state=before, data={"timing": d["timing"]})
+        data = {"timing": d["timing"], "rescheduled_timing": d["rescheduled_timing"]}
+        self._record(Action.APPROVE, officer, at, from_state=before, data=data)
         self._side_effect("notify", at, event="result_ready")
         if d["channel_out"] == ResultChannel.POSTAL:
             self._side_effect("postal_shipment", at, address=d["postal_address"])
@@ -565,6 +731,10 @@ class Story:
         before, d["state"] = d["state"], S.RETURNED
         d["returned_at"] = d["closed_at"] = at
         d["channel_out"] = channel
+        paid_online = d["fee_total"] == 0 or any(
+            e["action"] == Action.RECORD_PAYMENT and e["data"].get("channel") == "online" for e in self.events
+        )
+        d["is_fully_online"] = d["channel_in"] == Channel.ONLINE and channel == ResultChannel.DOWNLOAD and paid_online
         self._save(at)
         self._record(Action.RETURN_RESULT, actor, at, from_state=before, data={"channel": channel})
         self._side_effect("notify", at, event="returned")
@@ -578,6 +748,10 @@ class Story:
 
     def stop(self, *, officer: Person, reason: str, at) -> None:
         d = self.dossier
+        if d["stop_requested_at"] is None:  # asked at the counter, now
+            d["stop_requested_at"] = at
+            d["stop_request_channel"] = str(Channel.COUNTER)
+            d["stop_request_reason"] = reason
         before, d["state"] = d["state"], S.STOPPED
         self._close_pause(at)
         d["current_step_id"] = None
@@ -585,14 +759,13 @@ class Story:
         d["closed_at"] = at
         self._save(at)
         form = self._issue_form(FormNumber.STOP, officer, at)
-        self._record(Action.STOP, officer, at, from_state=before, note=reason, files=[form])
+        data = {
+            # timezone.now() is UTC: so is the instant's isoformat in the event.
+            "requested_at": d["stop_requested_at"].astimezone(UTC).isoformat(),
+            "request_channel": d["stop_request_channel"],
+        }
+        self._record(Action.STOP, officer, at, from_state=before, note=reason, files=[form], data=data)
         self._side_effect("notify", at, event="stopped")
-
-    def holdings(self) -> list[dict]:
-        """HOOK: the DossierHolding rows of the dossier as it stands, when dossiers.holdings exists."""
-        if holdings_for is None:
-            return []
-        return holding_rows(self.dossier, self.steps)
 
 
 # --- row builders, one per table: every column the model has, defaults as the model's ---------
@@ -635,6 +808,16 @@ def dossier_row(**values) -> dict:
         "fee_total": 0,
         "fee_paid_at": None,
         "is_fully_online": False,
+        "reference": None,
+        "rescheduled_timing": "",
+        "register_book": None,
+        "register_number": None,
+        "stop_requested_at": None,
+        "stop_request_channel": "",
+        "stop_request_reason": "",
+        "fee_breakdown": {},
+        "fee_exemption_group": "",
+        "search_text": "",
     }
     row.update(values)
     return row
@@ -653,7 +836,16 @@ def file_row(**values) -> dict:
 
 
 def fee_row(**values) -> dict:
-    return dict(values)
+    return {
+        "unit_amount": 0,
+        "quantity": 1,
+        "base_amount": 0,
+        "discount_amount": 0,
+        "exemption_amount": 0,
+        "legal_basis": "",
+        "refundable": False,
+        **values,
+    }
 
 
 def pause_row(**values) -> dict:
@@ -661,7 +853,13 @@ def pause_row(**values) -> dict:
 
 
 def side_effect_row(**values) -> dict:
-    return {"payload": {}, "status": "pending", "attempts": 0, "done_at": None, **values}
+    return {"payload": {}, "status": "pending", "attempts": 0, "done_at": None, "last_error": "", **values}
+
+
+def _first_backoff() -> dt.timedelta:
+    from dossiers.side_effects import backoff
+
+    return backoff(1)
 
 
 def attachment_row(**values) -> dict:
@@ -672,20 +870,12 @@ def rating_row(**values) -> dict:
     return {"comment": "", **values}
 
 
-def holding_rows(dossier: dict, steps: list[dict]) -> list[dict]:
-    """HOOK: DossierHolding rows from dossiers.holdings.holdings_for, called on unsaved instances."""
-    from dossiers.models import Dossier, DossierStep
+def holding_row(**values) -> dict:
+    return dict(values)
 
-    instance = Dossier(**{k: v for k, v in dossier.items() if k != "state"})
-    instance.__dict__["state"] = dossier["state"]  # the FSM field is protected: set it as loading does
-    step_instances = [DossierStep(**step) for step in steps]
-    rows = []
-    for holding in holdings_for(instance, step_instances):
-        if isinstance(holding, dict):
-            rows.append(dict(holding))
-        else:
-            rows.append({f.attname: getattr(holding, f.attname) for f in holding._meta.concrete_fields})
-    return rows
+
+def appointment_row(**values) -> dict:
+    return {"form_id": None, **values}
 
 
 # --- the realistic mix --------------------------------------------------------------------------
@@ -1046,6 +1236,9 @@ BIG_TABLES = [
     "dossiers_sideeffect",
     "dossiers_dossierrating",
     "dossiers_dossiercodesequence",
+    "dossiers_dossierappointment",
+    "dossiers_dossierholding",
+    "dossiers_dossierregistercounter",
     "accounts_user",
     "accounts_membership",
 ]
@@ -1187,9 +1380,11 @@ def load_province(
             "pauses": dm.DossierPause,
             "effects": dm.SideEffect,
             "ratings": dm.DossierRating,
+            "appointments": dm.DossierAppointment,
+            "holdings": dm.DossierHolding,
         }
         columns = {key: table_columns(model) for key, model in models_of.items()}
-        buffers: dict[str, list] = {key: [] for key in [*models_of, "attachments", "holdings"]}
+        buffers: dict[str, list] = {key: [] for key in [*models_of, "attachments"]}
 
         def flush() -> None:
             for key, model in models_of.items():
@@ -1205,13 +1400,6 @@ def load_province(
                 columns=attachment_columns(),
             )
             buffers["attachments"].clear()
-            if buffers["holdings"]:
-                from dossiers.models import DossierHolding  # exists when holdings_for does
-
-                stats[DossierHolding._meta.db_table] = stats.get(DossierHolding._meta.db_table, 0) + copy_rows(
-                    cur, DossierHolding, buffers["holdings"]
-                )
-                buffers["holdings"].clear()
 
         for number, (start, mix_index, proc_index, agency_id) in enumerate(plans, start=1):
             state, _share, overdue = MIX[mix_index]
@@ -1238,8 +1426,8 @@ def load_province(
             buffers["effects"].extend(story.effects)
             buffers["ratings"].extend(story.ratings)
             buffers["attachments"].extend(story.attachments)
-            if state in OPEN:
-                buffers["holdings"].extend(story.holdings())
+            buffers["appointments"].extend(story.appointments)
+            buffers["holdings"].extend(story.holdings)  # none once closed, as holdings_sync leaves them
             if number % batch == 0:
                 flush()
             if number % 100_000 == 0:
@@ -1250,6 +1438,11 @@ def load_province(
             for i, ((agency_id, day), last) in enumerate(sorted(province.sequences.items()), start=1)
         ]
         stats["dossiers_dossiercodesequence"] = copy_rows(cur, dm.DossierCodeSequence, sequences)
+        registers = [
+            {"id": i, "agency_id": agency_id, "year": year, "last": last}
+            for i, ((agency_id, year), last) in enumerate(sorted(province.registers.items()), start=1)
+        ]
+        stats["dossiers_dossierregistercounter"] = copy_rows(cur, dm.DossierRegisterCounter, registers)
         loaded = time.monotonic()
         log(f"rows written in {loaded - started:.0f} s; rebuilding {len(indexes)} indexes")
         cur.execute("SET maintenance_work_mem = '256MB'")
@@ -1279,5 +1472,5 @@ def load_province(
             "indexes": round(indexed - loaded),
             "vacuum": round(vacuumed - indexed),
         },
-        "holdings": holdings_for is not None,
+        "holdings": True,
     }
