@@ -38,6 +38,16 @@ def payment_get_for_user(*, user, public_id) -> Payment:
     return payment
 
 
+def payment_get_for_officer(*, user, public_id) -> Payment:
+    """A payment of the officer's agencies, else 404: the payer may see it, not act on it as staff."""
+    payment = payment_get_for_user(user=user, public_id=public_id)
+    ids = officer_agency_ids(user)
+    if payment.dossier.agency_id not in ids and payment.dossier.receiving_agency_id not in ids:
+        logger.warning("access.refused what=payment_staff id=%s user=%s", public_id, getattr(user, "pk", None))
+        raise Http404("not found")
+    return payment
+
+
 def refund_get_for_officer(*, user, public_id) -> Refund:
     refund = Refund.objects.select_related("payment", "payment__dossier").filter(public_id=public_id).first()
     ids = officer_agency_ids(user)

@@ -35,7 +35,7 @@ from .models import PaymentReport, SandboxTransaction
 from .pdf import render_receipt
 from .providers import sandbox as sandbox_gateway
 from .providers.vnpay import verify
-from .selectors import payment_get_for_user, refund_get_for_officer
+from .selectors import payment_get_for_officer, payment_get_for_user, refund_get_for_officer
 
 logger = logging.getLogger("payments")
 
@@ -210,7 +210,7 @@ class RefundDecisionForm(forms.Form):
 @login_required
 @require_POST
 def refund_request(request: HttpRequest, public_id) -> HttpResponse:
-    payment = payment_get_for_user(user=request.user, public_id=public_id)
+    payment = payment_get_for_officer(user=request.user, public_id=public_id)
     form = RefundRequestForm(request.POST)
     back = reverse("dossiers:officer_dossier", args=[payment.dossier_id]) + "#h-payments"
     if not form.is_valid():

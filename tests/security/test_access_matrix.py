@@ -14,7 +14,11 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from dossiers.assistance import dossier_start_assisted
+from dossiers.models import DossierAssistance
 from dossiers.views.officer import ACTIONS
+from payments import services as payment_services
+from payments.models import Payment, Refund
 from portal.accounts.constants import Role
 from tests.dossiers import builders
 from tests.factories import AgencyFactory, OfficerFactory, UserFactory
@@ -28,15 +32,23 @@ OWNER = "owner"  # the citizen who owns the dossier or file, nobody else
 OFFICER = "officer"  # staff of the dossier's agency
 OFFICER_ANY = "officer_any"  # any staff member (lists scoped to their agencies)
 STAFF_ADMIN = "staff_admin"  # the Django admin: system and agency administrators
+PAYER_OR_OFFICER = "payer_or_officer"  # a payment: the dossier's payer, or staff of its agency
+HELPER = "helper"  # the community digital helper of the dossier (or any helper, for their pages)
+# Server-to-server callbacks and gateway redirects: no login, but an unsigned request is refused
+# for everyone (a 4xx, or the IPN protocol's HTTP 200 with RspCode 97 "invalid signature").
+SIGNED = "signed"
 
-ROLES = ["anonymous", "stranger", "outsider_officer", "owner", "officer"]
+ROLES = ["anonymous", "stranger", "outsider_officer", "owner", "officer", "helper"]
 ALLOWED = {
     PUBLIC: set(ROLES),
-    LOGGED_IN: {"stranger", "outsider_officer", "owner", "officer"},
+    LOGGED_IN: {"stranger", "outsider_officer", "owner", "officer", "helper"},
     OWNER: {"owner"},
     OFFICER: {"officer"},
     OFFICER_ANY: {"outsider_officer", "officer"},
     STAFF_ADMIN: set(),
+    PAYER_OR_OFFICER: {"owner", "officer"},
+    HELPER: {"helper"},
+    SIGNED: set(),
 }
 
 
@@ -135,6 +147,59 @@ ENDPOINTS = {
     "api/officer/dossiers/<int:pk>/": (OFFICER, lambda c: f"/api/officer/dossiers/{c['submitted'].pk}/"),
     "api/schema/": (PUBLIC, lambda c: "/api/schema/"),
     "api/docs/": (PUBLIC, lambda c: "/api/docs/"),
+    "favicon.ico": (PUBLIC, lambda c: "/favicon.ico"),
+    # Second factor: the signed-in person's own enrolment, verification and recovery codes.
+    "accounts/2fa/": (LOGGED_IN, lambda c: "/accounts/2fa/"),
+    "accounts/2fa/enrol/": (LOGGED_IN, lambda c: "/accounts/2fa/enrol/"),
+    "accounts/2fa/recovery-codes/": (LOGGED_IN, lambda c: "/accounts/2fa/recovery-codes/"),
+    "accounts/sandbox-idp/jwks.json": (PUBLIC, lambda c: "/accounts/sandbox-idp/jwks.json"),
+    "accounts/me/notifications/": (LOGGED_IN, lambda c: "/accounts/me/notifications/"),
+    # Personal data: always the signed-in person's own (no identifier in the path).
+    "tai-khoan/du-lieu-ca-nhan/": (LOGGED_IN, lambda c: "/tai-khoan/du-lieu-ca-nhan/"),
+    "tai-khoan/du-lieu-ca-nhan/tai-ve.json": (LOGGED_IN, lambda c: "/tai-khoan/du-lieu-ca-nhan/tai-ve.json"),
+    "tai-khoan/du-lieu-ca-nhan/tai-ve.pdf": (LOGGED_IN, lambda c: "/tai-khoan/du-lieu-ca-nhan/tai-ve.pdf"),
+    "tai-khoan/du-lieu-ca-nhan/xoa/": (LOGGED_IN, lambda c: "/tai-khoan/du-lieu-ca-nhan/xoa/"),
+    "api/me/data/": (LOGGED_IN, lambda c: "/api/me/data/"),
+    "api/me/erasure/": (LOGGED_IN, lambda c: "/api/me/erasure/"),
+    # Stop requests (Decree 118/2025 Art 21).
+    "ho-so/<uuid:public_id>/de-nghi-dung/": (OWNER, lambda c: f"/ho-so/{c['submitted'].public_id}/de-nghi-dung/"),
+    "api/dossiers/<uuid:public_id>/stop-request/": (
+        OWNER,
+        lambda c: f"/api/dossiers/{c['submitted'].public_id}/stop-request/",
+    ),
+    # Community digital helper.
+    "ho-tro/": (HELPER, lambda c: "/ho-tro/"),
+    "ho-tro/nop/<str:code>/": (HELPER, lambda c: f"/ho-tro/nop/{c['procedure'].national_code}/"),
+    "ho-tro/ho-so/<uuid:public_id>/xac-nhan/": (
+        HELPER,
+        lambda c: f"/ho-tro/ho-so/{c['assisted'].public_id}/xac-nhan/",
+    ),
+    "ho-tro/ho-so/<uuid:public_id>/gui-sms/": (HELPER, lambda c: f"/ho-tro/ho-so/{c['assisted'].public_id}/gui-sms/"),
+    # Payments.
+    "thanh-toan/ho-so/<uuid:public_id>/": (OWNER, lambda c: f"/thanh-toan/ho-so/{c['submitted'].public_id}/"),
+    "thanh-toan/ho-so/<uuid:public_id>/mien-giam/": (
+        OWNER,
+        lambda c: f"/thanh-toan/ho-so/{c['draft'].public_id}/mien-giam/",
+    ),
+    "thanh-toan/<uuid:public_id>/": (PAYER_OR_OFFICER, lambda c: f"/thanh-toan/{c['payment'].public_id}/"),
+    "thanh-toan/<uuid:public_id>/bien-lai.pdf": (
+        PAYER_OR_OFFICER,
+        lambda c: f"/thanh-toan/{c['payment'].public_id}/bien-lai.pdf",
+    ),
+    "thanh-toan/thu-nghiem/": (SIGNED, lambda c: "/thanh-toan/thu-nghiem/"),
+    "thanh-toan/cong/<slug:provider>/tro-ve/": (SIGNED, lambda c: "/thanh-toan/cong/sandbox/tro-ve/"),
+    "can-bo/thanh-toan/<uuid:public_id>/hoan-tra/": (
+        OFFICER,
+        lambda c: f"/can-bo/thanh-toan/{c['payment'].public_id}/hoan-tra/",
+    ),
+    "can-bo/hoan-tra/<uuid:public_id>/": (OFFICER, lambda c: f"/can-bo/hoan-tra/{c['refund'].public_id}/"),
+    "can-bo/doi-soat/": (OFFICER_ANY, lambda c: "/can-bo/doi-soat/"),
+    "api/fees/quote/": (PUBLIC, lambda c: "/api/fees/quote/"),
+    "api/payments/": (LOGGED_IN, lambda c: "/api/payments/"),
+    "api/payments/<uuid:public_id>/": (PAYER_OR_OFFICER, lambda c: f"/api/payments/{c['payment'].public_id}/"),
+    "api/payments/<slug:provider>/ipn/": (SIGNED, lambda c: "/api/payments/sandbox/ipn/"),
+    # The postal operator's status callback (HMAC-signed body).
+    "buu-chinh/trang-thai/": (SIGNED, lambda c: "/buu-chinh/trang-thai/"),
 }
 OFFICER_API_ACTIONS = [
     "receive",
@@ -185,17 +250,42 @@ def ctx():
     draft = builders.draft(world)
     submitted = builders.submitted(world)
     elsewhere = AgencyFactory(name="UBND xã Khác")
+    helper = OfficerFactory(role=Role.DIGITAL_HELPER, membership__agency=world.agency, full_name="Phạm Hỗ Trợ")
+    assisted = dossier_start_assisted(
+        procedure=world.procedure,
+        agency=world.agency,
+        helper=helper,
+        citizen_name="Lê Văn Công",
+        citizen_id_number="001195004321",
+        citizen_phone="0912345678",
+        consent=True,
+        confirmation=DossierAssistance.Confirmation.SMS,
+    )
+    payment = Payment.objects.create(
+        dossier=submitted,
+        agency=submitted.agency,
+        provider="counter",
+        method="cash",
+        reference="HSMATRIX0001",
+        amount=50000,
+    )
+    payment_services.payment_confirm(payment=payment, source="counter")
+    refund = Refund.objects.create(payment=payment, amount=1000, reason="Thu trùng", requested_by=world.reception)
     return {
         "procedure": world.procedure,
         "draft": draft,
         "submitted": submitted,
         "file": draft.files.get(),
+        "assisted": assisted,
+        "payment": payment,
+        "refund": refund,
         "users": {
             "anonymous": None,
             "stranger": UserFactory(username="037190000002", full_name="Người Lạ"),
             "outsider_officer": OfficerFactory(role=Role.RECEPTION, membership__agency=elsewhere),
             "owner": world.citizen,
             "officer": world.reception,
+            "helper": helper,
         },
     }
 
@@ -206,6 +296,15 @@ def _refused(response, path: str) -> bool:
         return True
     if response.status_code == 302:
         return "/login/" in response["Location"]
+    return False
+
+
+def _unsigned_refused(response) -> bool:
+    if response.status_code in (400, 401, 403, 404, 405):
+        return True
+    # The IPN protocol answers HTTP 200 with its own code: 97 is "invalid signature".
+    if response.status_code == 200 and response.get("Content-Type", "").startswith("application/json"):
+        return response.json().get("RspCode") == "97"
     return False
 
 
@@ -226,5 +325,7 @@ def test_each_role_reaches_exactly_what_its_access_class_allows(pattern, ctx, se
             response = getattr(client, verb)(path)
             label = f"{verb.upper()} {path} as {role}"
             assert response.status_code < 500, label
-            if role not in ALLOWED[access]:
+            if access == SIGNED:
+                assert _unsigned_refused(response), f"{label}: {response.status_code} unsigned should be refused"
+            elif role not in ALLOWED[access]:
                 assert _refused(response, path), f"{label}: {response.status_code} should be refused"
