@@ -483,15 +483,14 @@ def _payment_timing(dossier: Dossier) -> str:
 
 
 @transaction.atomic
-def dossier_freeze_fees(*, dossier: Dossier, user, exemption_group: str | None = None) -> Dossier:
+def dossier_freeze_fees(*, dossier: Dossier, user) -> Dossier:
     """Freeze the fee quote on a draft about to be paid (procedures paid at submission).
 
-    The owner only; the draft stays editable, and submission keeps this quote once it is paid.
+    The owner only; the draft stays editable, and submission keeps this quote once it is paid. The
+    exemption claimed is set through dossier_set_exemption, which validates it.
     """
     dossier = _lock(dossier, None)
     _editable(dossier, user)
-    if exemption_group is not None:
-        dossier.fee_exemption_group = exemption_group
     if dossier.fee_paid_at is None:
         _freeze_fees(dossier)
     _save(dossier)
