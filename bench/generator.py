@@ -13,6 +13,8 @@ column order from the model's fields. `load_province` writes it all with COPY FR
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -191,12 +193,14 @@ class Province:
         for item in procedure.snapshot.get("fees", []):
             fields |= {item.get("condition_field"), item.get("quantity_field")} - {None, ""}
         answers = {name: dossier["answers"].get(name) for name in sorted(fields)}
+        # The quote reads the date only through validity ranges: between two of their bounds it is the
+        # same quote, so it is cached by that period (a million dossiers, a few dozen distinct quotes).
         key = (
             procedure.id,
             dossier["agency_id"],
             dossier["channel_in"],
             dossier["fee_exemption_group"],
-            on,
+            bisect.bisect_right(self._fee_bounds(procedure), on),
             json.dumps(answers, sort_keys=True, default=str),
         )
         if key not in self._quote_cache:
@@ -209,7 +213,28 @@ class Province:
                 on=on,
                 exemption_group=dossier["fee_exemption_group"],
             )
-        return self._quote_cache[key]
+        return dataclasses.replace(self._quote_cache[key], on=on.isoformat())
+
+    def _fee_bounds(self, procedure: ProcedureInfo) -> list[dt.date]:
+        """Every day on which something a quote of this procedure reads starts or stops being in force."""
+        key = ("fee-bounds", procedure.id)
+        if key not in self._objects:
+            from procedures.fees import _date
+            from procedures.models import DiscountPolicy, FeeExemption
+
+            starts: set[dt.date] = set()
+            ends: set[dt.date] = set()
+            for item in procedure.snapshot.get("fees", []):
+                starts.add(_date(item.get("effective_from")))
+                ends.add(_date(item.get("effective_to")))
+            for model in (DiscountPolicy, FeeExemption):
+                for valid_from, valid_to in model.objects.values_list("valid_from", "valid_to"):
+                    starts.add(valid_from)
+                    ends.add(valid_to)
+            # In force on `on` when from <= on <= to: a period starts on each `from` and the day after each `to`.
+            bounds = {day for day in starts if day} | {day + dt.timedelta(days=1) for day in ends if day}
+            self._objects[key] = sorted(bounds)
+        return self._objects[key]
 
 
 class _Attrs:

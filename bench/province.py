@@ -559,6 +559,10 @@ def main(argv: list[str] | None = None) -> int:
             env = _environment(server)
             _setup_django(env)
             server.start(loading=False)
+            from django.core.management import call_command
+
+            # Code merged since the load may bring migrations; they touch the small tables only.
+            call_command("migrate", verbosity=0, interactive=False)
             info = loaded
             print(f"reusing the database loaded on {info.get('loaded_at')} ({info['dossiers']:,} dossiers)", flush=True)
         else:
