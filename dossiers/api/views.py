@@ -554,11 +554,20 @@ class TrackView(ApiView):
 # --- officer -----------------------------------------------------------------------------------
 
 QUEUE_PAGE_SIZE = 25
+QUEUE_PAGE_MAX = 100
 
 
 def _encode_cursor(cursor: str | None) -> str | None:
     # The selector's cursor holds a "+07:00" offset that a query string would turn into a space.
     return base64.urlsafe_b64encode(cursor.encode("ascii")).decode("ascii").rstrip("=") if cursor else None
+
+
+def _page_size(value: str | None) -> int:
+    if value in (None, ""):
+        return QUEUE_PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= QUEUE_PAGE_MAX:
+        raise exceptions.ValidationError({"size": [_("Số hồ sơ một trang phải từ 1 đến 100.")]})
+    return int(value)
 
 
 def _decode_cursor(value: str | None) -> str | None:
@@ -586,6 +595,12 @@ class OfficerQueueView(ApiView):
         parameters=[
             OpenApiParameter("tab", OpenApiTypes.STR, enum=list(selectors.QUEUE_TABS), default="new"),
             OpenApiParameter("after", OpenApiTypes.STR, description=gettext_lazy("Con trỏ `next` của trang trước.")),
+            OpenApiParameter(
+                "size",
+                OpenApiTypes.INT,
+                default=QUEUE_PAGE_SIZE,
+                description=gettext_lazy("Số hồ sơ một trang, từ 1 đến 100."),
+            ),
             *(
                 OpenApiParameter(name, OpenApiTypes.STR, description=str(QueueFilterSet.base_filters[name].label))
                 for name in FILTER_KEYS
@@ -598,13 +613,12 @@ class OfficerQueueView(ApiView):
         if tab not in selectors.QUEUE_TABS:
             raise exceptions.ValidationError({"tab": [_("Ngăn hàng đợi không hợp lệ.")]})
         after = _decode_cursor(request.query_params.get("after"))
+        size = _page_size(request.query_params.get("size"))
         now = timezone.now()
         filterset = QueueFilterSet(request.query_params, agency_ids=selectors.officer_agency_ids(request.user), now=now)
         if not filterset.is_valid():
             raise exceptions.ValidationError(filterset.errors)
-        rows, cursor = selectors.queue_page(
-            request.user, tab, base=filterset.qs, after=after, size=QUEUE_PAGE_SIZE, now=now
-        )
+        rows, cursor = selectors.queue_page(request.user, tab, base=filterset.qs, after=after, size=size, now=now)
         return Response(
             {"results": s.QueueItemSerializer(rows, many=True).data, "next": _encode_cursor(cursor)},
         )

@@ -248,6 +248,21 @@ def test_api_queue_takes_the_same_filters_and_rejects_a_bad_one(world):
     assert response.json()["code"] == "invalid"
 
 
+def test_api_queue_pages_by_the_size_asked_up_to_100(world):
+    build(world, 3)
+    api = APIClient()
+    api.force_authenticate(world.reception)
+    first = api.get(API_QUEUE, {"tab": "all", "size": "2"}).json()
+    assert len(first["results"]) == 2 and first["next"]
+    rest = api.get(API_QUEUE, {"tab": "all", "size": "2", "after": first["next"]}).json()
+    assert len(rest["results"]) == 1 and rest["next"] is None
+    assert {r["id"] for r in first["results"]}.isdisjoint(r["id"] for r in rest["results"])
+    for bad in ("0", "101", "abc"):
+        response = api.get(API_QUEUE, {"tab": "all", "size": bad})
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["size"]
+
+
 def test_overdue_filter_lists_only_dossiers_past_due(client, world):
     late = builders.received(world)
     builders.received(world)
