@@ -35,7 +35,7 @@ class AgencyAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "identifier", "centralised_identifier"]
     readonly_fields = ["identifier_history"]
-    autocomplete_fields = ["parent"]
+    autocomplete_fields = ["parent", "locality"]
     agency_lookup = "pk"
 
     def get_form(self, request, obj=None, **kwargs):
@@ -199,7 +199,7 @@ class ProcessingStepInline(InlineScopedMixin, admin.StackedInline):
     model = ProcessingStep
     formset = ProcessingStepFormSet
     extra = 0
-    fields = [("order", "name"), ("role", "agency", "duration_days")]
+    fields = [("order", "name"), ("role", "agency", "agency_rule", "duration_days")]
     autocomplete_fields = ["agency"]
 
 
