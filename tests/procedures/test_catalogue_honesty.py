@@ -73,6 +73,13 @@ def test_the_fees_verified_against_the_law_carry_the_amounts_of_the_law():
         (fee,) = by_code[code]["fees"]
         assert (fee["amount"], fee["amount_online"]) == (counter, online), code
         assert fee_verified(fee) and "75/2022/TT-BTC" in fee["source"]
+    # Thông tư 226/2016/TT-BTC Art 4: copies 2,000 a page, from the third 1,000, at most 200,000; signatures 10,000.
+    first, rest = by_code["2.000815"]["fees"]
+    assert (first["amount"], first["quantity_to"], rest["amount"], rest["quantity_from"]) == (2_000, 2, 1_000, 3)
+    assert 2 * first["amount"] + rest["max_amount"] == 200_000
+    (signature,) = by_code["2.000884"]["fees"]
+    assert signature["amount"] == 10_000
+    assert all(fee_verified(f) and "226/2016/TT-BTC, Điều 4" in f["source"] for f in (first, rest, signature))
     # Luật Hộ tịch 2014 Art 11(1)(b): birth and death on time, guardianship and marriage are free.
     for code in ("1.001193", "1.000656", "1.004837", "1.000894"):
         (fee,) = by_code[code]["fees"]
