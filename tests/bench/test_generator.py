@@ -437,3 +437,54 @@ def test_an_interconnected_procedure_routed_to_the_commune_police_is_generated_a
             assert generated[table] == expected[table], (dossier.state, table)
     police_rows = [h for h in told[0].holdings if h["agency_id"] == pw.police.pk]
     assert [h["role"] for h in police_rows] == ["specialist"]  # the police officer's queue holds it
+
+
+def test_a_played_interconnected_dossier_completes_every_agency_step_before_approval():
+    """bench.generator.play on 2.000986: the commune police and the social insurance finish their
+    parallel steps (by their own officers) before the ward's specialist proposes the result."""
+    import random
+
+    from bench.generator import Cast, play
+    from tests.dossiers.test_commune_police_routing import PoliceWorld
+
+    pw = PoliceWorld("2.000986")
+    world = pw.world
+    province = province_of(world)
+    specialists = {
+        world.agency.pk: [person(world.specialist)],
+        pw.police.pk: [person(pw.police_officer)],
+        pw.insurance.pk: [person(pw.insurance_officer)],
+    }
+    cast = Cast(
+        lambda index: person(world.citizen),
+        1,
+        {world.agency.pk: [person(world.reception)]},
+        specialists,
+        {world.agency.pk: [person(world.leader)]},
+    )
+    now = dt.datetime.now(tz=VN)
+    story = play(
+        province,
+        procedure_of(world),
+        cast,
+        state="returned",
+        overdue=False,
+        agency_id=world.agency.pk,
+        owner=person(world.citizen),
+        start=now - dt.timedelta(days=20),
+        now=now,
+        rng=random.Random(7),
+    )
+    assert story.dossier["state"] == "returned"
+    steps = {s["agency_id"]: s for s in story.steps if s["is_parallel"]}
+    assert set(steps) == {world.agency.pk, pw.police.pk, pw.insurance.pk}
+    assert all(s["completed_at"] is not None for s in story.steps)
+    assert steps[pw.police.pk]["assignee_id"] == pw.police_officer.pk
+    approval = next(e for e in story.events if e["action"] == "submit_for_approval")
+    assert all(s["completed_at"] <= approval["created_at"] for s in steps.values())
+    forwards = [e for e in story.events if e["action"] == "forward"]
+    # The police, then the social insurance; the ward's lead step still open each time.
+    assert [(e["agency_id"], e["data"]["parallel_remaining"]) for e in forwards] == [
+        (pw.police.pk, 2),
+        (pw.insurance.pk, 1),
+    ]
