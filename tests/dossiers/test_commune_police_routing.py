@@ -263,3 +263,48 @@ def test_a_step_routed_to_the_commune_police_names_no_fixed_agency_and_a_localit
     with pytest.raises(ValidationError) as error:
         pw.police.full_clean()
     assert "locality" in error.value.message_dict
+
+
+@pytest.mark.parametrize("code", ["2.000986", "2.002623"])
+def test_in_the_demo_the_ward_police_officer_gets_the_residence_step_of_a_dossier_received_at_the_ward(
+    code, settings, clock
+):
+    from django.core.management import call_command
+
+    from portal.accounts.models import User
+    from procedures.models import Agency, Procedure
+
+    settings.DEBUG = True  # load_demo refuses its published passwords otherwise
+    call_command("load_demo", quiet=True)
+    settings.DEBUG = False
+    ward = Agency.objects.get(name="UBND phường Hoa Lư")
+    police = Agency.objects.get(name="Công an phường Hoa Lư")
+    assert police.locality == ward and police.kind == AgencyKind.POLICE
+    users = {u.username: u for u in User.objects.filter(username__in=["motcua", "lanhdao", "chuyenvien", "congan"])}
+    citizen = User.objects.get(username="037192004517")
+    procedure = Procedure.objects.get(national_code=code)
+    version = procedure.current_version.snapshot
+    answers = {}
+    for spec in version["form_fields"]:
+        answers[spec["code"]] = {
+            "cccd": citizen.cccd,
+            "phone": citizen.phone,
+            "date": "2026-03-02",
+            "choice": (spec.get("choices") or "").splitlines()[0] if spec.get("choices") else "",
+        }.get(spec["kind"], "Nguyễn Văn An")
+    dossier = services.dossier_create_draft(procedure=procedure, agency=ward, owner=citizen)
+    services.dossier_save_answers(dossier=dossier, user=citizen, answers=answers)
+    for index, document in enumerate(version["documents"], start=1):
+        if document.get("is_mandatory"):
+            services.dossier_attach_file(
+                dossier=dossier, user=citizen, requirement_id=index, upload=builders.pdf_upload(f"giay-to-{index}.pdf")
+            )
+    dossier = services.dossier_submit(dossier=Dossier.objects.get(pk=dossier.pk), user=citizen)
+    dossier = services.dossier_receive(dossier=dossier, officer=users["motcua"])
+    dossier = services.dossier_assign(dossier=dossier, actor=users["lanhdao"], assignee=users["chuyenvien"])
+    step = dossier.steps.get(agency=police)
+    assert step.is_parallel and step.role == StepRole.SPECIALIST and step.started_at == at(9, 3)
+    assert dossier.pk in queue_ids(users["congan"], "new")
+    services.dossier_forward(dossier=dossier, officer=users["congan"], step=step)
+    step.refresh_from_db()
+    assert step.completed_at == at(9, 3) and step.assignee == users["congan"]
