@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from .constants import AgencyKind
 from .models import Agency, Procedure
 
 
@@ -33,8 +34,6 @@ def police_by_commune(*, commune_ids=None) -> dict[int, int]:
     that the choice is the same for the services and the benchmark generator. `commune_ids` limits
     the query to those communes (a dossier's path); None reads the whole province (the generator).
     """
-    from .constants import AgencyKind
-
     units = Agency.objects.filter(kind=AgencyKind.POLICE, is_active=True, locality__isnull=False)
     if commune_ids is not None:
         units = units.filter(locality_id__in=list(commune_ids))
