@@ -1343,9 +1343,11 @@ def load_province(
         a.pk: AgencyInfo(a.pk, a.identifier, a.path, a.depth, a.name)
         for a in Agency.objects.order_by("pk")  # the demo agencies
     }
+    police = police_by_commune()
     procedures = []
     for p in Procedure.objects.published().prefetch_related("agencies").order_by("pk"):
         version = p.current_version
+        routed = any(s.get("agency_rule") == StepAgencyRule.COMMUNE_POLICE for s in version.snapshot.get("steps", []))
         procedures.append(
             ProcedureInfo(
                 p.pk,
@@ -1354,7 +1356,13 @@ def load_province(
                 version.snapshot,
                 p.fee_before_processing,
                 p.centralised_system_code or "",
-                tuple(a.pk for a in p.agencies.all() if a.pk in agencies),
+                # The services refuse to receive, where no commune police serves the agency, a dossier
+                # whose step goes to it: such agencies get none of these dossiers.
+                tuple(
+                    a.pk
+                    for a in p.agencies.all()
+                    if a.pk in agencies and (not routed or commune_police_id(agencies[a.pk].path, police))
+                ),
             )
         )
     procedures = [p for p in procedures if p.agency_ids and p.snapshot.get("processing_days")]
@@ -1370,7 +1378,7 @@ def load_province(
         target.write_bytes(PDF)
         files[kind] = stored_file(path)
     calendar = WorkingCalendar.load(first.date() - dt.timedelta(days=30), now.date() + dt.timedelta(days=400))
-    province = Province(agencies=agencies, calendar=calendar, files=files, police=police_by_commune())
+    province = Province(agencies=agencies, calendar=calendar, files=files, police=police)
 
     password = make_password("Bench@2026-dichvucong")
     stats: dict[str, int] = {}
