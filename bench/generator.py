@@ -42,8 +42,9 @@ from dossiers.constants import (
 from dossiers.holdings import UNHELD_STATES, holdings_for
 from dossiers.rules import rule_set, rule_set_on
 from procedures.calendar import WorkingCalendar, classify
-from procedures.constants import StepRole
+from procedures.constants import StepAgencyRule, StepRole
 from procedures.fees import payment_timing
+from procedures.selectors import commune_police_id
 from procedures.text import normalize_search
 
 S = DossierState
@@ -111,6 +112,9 @@ class Province:
     agencies: dict[int, AgencyInfo]
     calendar: WorkingCalendar
     files: dict[str, StoredFile]
+    # {commune id: its police unit id} (procedures.selectors.police_by_commune): where steps routed
+    # StepAgencyRule.COMMUNE_POLICE go, as dossiers.services routes them at reception.
+    police: dict[int, int] = field(default_factory=dict)
     next_ids: dict[str, int] = field(default_factory=dict)
     sequences: dict[tuple[int, dt.date], int] = field(default_factory=dict)
     registers: dict[tuple[int, int], int] = field(default_factory=dict)
@@ -417,10 +421,29 @@ class Story:
         if step is None:
             self.dossier["current_step_id"] = None
             return
-        self.dossier["current_step_id"] = step["id"]
-        step["started_at"] = at
-        step["due_at"] = self.p.due(at, step["duration_days"])
-        step["assignee_id"] = assignee.id if assignee else None
+        # dossiers.services._start_step: a parallel group starts at once, the lead (first) step current.
+        members = [step]
+        if step["is_parallel"]:
+            members = sorted(
+                (s for s in self.steps if s["order"] == step["order"] and s["is_parallel"]), key=itemgetter("id")
+            )
+        self.dossier["current_step_id"] = members[0]["id"]
+        for member in members:
+            member["started_at"] = at
+            member["due_at"] = self.p.due(at, member["duration_days"])
+            member["assignee_id"] = assignee.id if assignee and member is step else None
+
+    def open_group_members(self) -> list[dict]:
+        """The other agencies' started, unfinished steps of the current parallel group (they complete
+        with forward(step=...) before the lead step may go to approval)."""
+        current = self._current_step()
+        if current is None or not current["is_parallel"]:
+            return []
+        return [
+            s
+            for s in sorted(self.steps, key=itemgetter("id"))
+            if s["order"] == current["order"] and s["is_parallel"] and s is not current and s["completed_at"] is None
+        ]
 
     def _complete_step(self, step: dict | None, at, user: Person) -> None:
         if step is None or step["completed_at"] is not None:
@@ -541,11 +564,16 @@ class Story:
         """dossiers.services._create_steps: the snapshot's steps, parallel groups sharing an order."""
         d = self.dossier
         by_identifier = {a.identifier: a.id for a in self.p.agencies.values()}
+        police_id = None
         steps = self.procedure.snapshot.get("steps") or [
             {"order": 1, "name": "Tiếp nhận hồ sơ", "role": StepRole.RECEPTION, "duration_days": "0.5"},
             {"order": 2, "name": "Thẩm định, giải quyết", "role": StepRole.SPECIALIST, "duration_days": "1"},
             {"order": 3, "name": "Phê duyệt kết quả", "role": StepRole.LEADER, "duration_days": "0.5"},
         ]
+        if any(step.get("agency_rule") == StepAgencyRule.COMMUNE_POLICE for step in steps):
+            police_id = commune_police_id(self.p.agencies[d["agency_id"]].path, self.p.police)
+            if police_id is None:  # the services refuse such a reception: never generate one
+                raise ValueError(f"no commune police for agency {d['agency_id']}")
         index = 0
         ordered = sorted(steps, key=lambda s: int(s.get("order") or 0))
         for _order, members in groupby(ordered, key=lambda s: int(s.get("order") or 0)):
@@ -563,7 +591,9 @@ class Story:
                         order=index,
                         name=step["name"],
                         role=step["role"],
-                        agency_id=by_identifier.get(step.get("agency") or "", d["agency_id"]),
+                        agency_id=police_id
+                        if step.get("agency_rule") == StepAgencyRule.COMMUNE_POLICE
+                        else by_identifier.get(step.get("agency") or "", d["agency_id"]),
                         duration_days=Decimal(step["duration_days"]),
                         is_parallel=parallel,
                     )
@@ -708,11 +738,21 @@ class Story:
         following = self._next_step(self._current_step())
         return following if following is not None and following["role"] == StepRole.SPECIALIST else None
 
-    def forward(self, *, officer: Person, at) -> None:
+    def forward(self, *, officer: Person, at, step: dict | None = None) -> None:
+        """dossier_forward; `step` may be another agency's step of the running parallel group."""
         d = self.dossier
-        step = self._current_step()
-        following = self._next_step(step)
+        step = step or self._current_step()
+        group = [step]
+        if step["is_parallel"]:
+            group = [s for s in self.steps if s["order"] == step["order"] and s["is_parallel"]]
+        remaining = [s for s in group if s is not step and s["completed_at"] is None]
         self._complete_step(step, at, officer)
+        if remaining:
+            self._save(at)
+            data = {"from_step": step["name"], "parallel_remaining": len(remaining)}
+            self._record(Action.FORWARD, officer, at, from_state=d["state"], agency_id=step["agency_id"], data=data)
+            return
+        following = self._next_step(step)
         self._start_step(following, at)
         d["assignee_id"] = None
         self._save(at)
@@ -721,6 +761,8 @@ class Story:
             "to_step": following["name"],
             "to_agency": str(self.p.agencies[following["agency_id"]]),
         }
+        if step["is_parallel"]:
+            data["parallel_remaining"] = 0
         self._record(Action.FORWARD, officer, at, from_state=d["state"], agency_id=step["agency_id"], data=data)
 
     def submit_for_approval(self, *, officer: Person, at) -> None:
@@ -1071,6 +1113,8 @@ def play(
         return story
     while story.next_specialist_step() is not None:
         t += tick
+        for member in story.open_group_members():
+            story.forward(officer=cast.pick(cast.specialists, member["agency_id"], rng), at=t, step=member)
         story.forward(officer=cast.people[story._current_step()["assignee_id"]], at=t)
         story.assign(actor=leader, assignee=cast.pick(cast.specialists, story._step_agency_id(), rng), at=t)
     if state == S.IN_PROCESSING:
@@ -1079,6 +1123,9 @@ def play(
         t += tick
         story.refuse(officer=cast.pick(cast.leaders, agency_id, rng), reason="Không đủ điều kiện.", at=t)
         return story
+    for member in story.open_group_members():
+        # The other agencies of a parallel group (the commune police, the social insurance) finish first.
+        story.forward(officer=cast.pick(cast.specialists, member["agency_id"], rng), at=t, step=member)
     t += tick
     story.submit_for_approval(officer=cast.people[story._current_step()["assignee_id"]], at=t)
     if state == S.AWAITING_APPROVAL:
@@ -1287,6 +1334,7 @@ def load_province(
     from dossiers import models as dm
     from portal.accounts.models import Membership, User
     from procedures.models import Agency, Procedure
+    from procedures.selectors import police_by_commune
 
     now = (now or dt.datetime.now(TZ)).astimezone(TZ)
     first = dt.datetime(2025, 1, 1, 7, 0, tzinfo=TZ)
@@ -1295,9 +1343,11 @@ def load_province(
         a.pk: AgencyInfo(a.pk, a.identifier, a.path, a.depth, a.name)
         for a in Agency.objects.order_by("pk")  # the demo agencies
     }
+    police = police_by_commune()
     procedures = []
     for p in Procedure.objects.published().prefetch_related("agencies").order_by("pk"):
         version = p.current_version
+        routed = any(s.get("agency_rule") == StepAgencyRule.COMMUNE_POLICE for s in version.snapshot.get("steps", []))
         procedures.append(
             ProcedureInfo(
                 p.pk,
@@ -1306,7 +1356,13 @@ def load_province(
                 version.snapshot,
                 p.fee_before_processing,
                 p.centralised_system_code or "",
-                tuple(a.pk for a in p.agencies.all() if a.pk in agencies),
+                # The services refuse to receive, where no commune police serves the agency, a dossier
+                # whose step goes to it: such agencies get none of these dossiers.
+                tuple(
+                    a.pk
+                    for a in p.agencies.all()
+                    if a.pk in agencies and (not routed or commune_police_id(agencies[a.pk].path, police))
+                ),
             )
         )
     procedures = [p for p in procedures if p.agency_ids and p.snapshot.get("processing_days")]
@@ -1322,7 +1378,7 @@ def load_province(
         target.write_bytes(PDF)
         files[kind] = stored_file(path)
     calendar = WorkingCalendar.load(first.date() - dt.timedelta(days=30), now.date() + dt.timedelta(days=400))
-    province = Province(agencies=agencies, calendar=calendar, files=files)
+    province = Province(agencies=agencies, calendar=calendar, files=files, police=police)
 
     password = make_password("Bench@2026-dichvucong")
     stats: dict[str, int] = {}

@@ -24,8 +24,9 @@ from django_fsm import TransitionNotAllowed
 
 from portal.accounts.constants import Role
 from procedures.calendar import WorkingCalendar, classify
-from procedures.constants import StepRole
+from procedures.constants import StepAgencyRule, StepRole
 from procedures.models import Agency, Procedure
+from procedures.selectors import commune_police_id, path_ids, police_by_commune
 from procedures.services import procedure_publish_version
 from procedures.text import normalize_search
 
@@ -803,6 +804,7 @@ def _create_steps(dossier: Dossier) -> None:
     # Specialist steps sharing one `order` in the snapshot form a parallel group (liên thông of an
     # electronic dossier, domain.md §1.3 rows 3c/3d): they keep one DossierStep.order and are marked
     # is_parallel. Any other steps are numbered 1..n in snapshot order, as before.
+    police = _commune_police(dossier, steps)
     index = 0
     ordered = sorted(steps, key=lambda s: int(s.get("order") or 0))  # stable: snapshot order within a group
     for _order, members in groupby(ordered, key=lambda s: int(s.get("order") or 0)):
@@ -818,10 +820,32 @@ def _create_steps(dossier: Dossier) -> None:
                 order=index,
                 name=step["name"],
                 role=step["role"],
-                agency=agencies.get(step.get("agency") or "", dossier.agency),
+                agency=police
+                if step.get("agency_rule") == StepAgencyRule.COMMUNE_POLICE
+                else agencies.get(step.get("agency") or "", dossier.agency),
                 duration_days=Decimal(step["duration_days"]),
                 is_parallel=parallel,
             )
+
+
+def _commune_police(dossier: Dossier, steps: list[dict]) -> Agency | None:
+    """The police of the resolving commune, when a step is routed to it; a clear error if it has none.
+
+    Raised inside the reception's transaction, so a dossier that cannot be routed is not received.
+    """
+    if not any(step.get("agency_rule") == StepAgencyRule.COMMUNE_POLICE for step in steps):
+        return None
+    ids = path_ids(dossier.agency.path)
+    police_id = commune_police_id(dossier.agency.path, police_by_commune(commune_ids=ids))
+    if police_id is None:
+        raise DossierError(
+            _(
+                "Chưa xác định được Công an cấp xã phụ trách địa bàn của %(agency)s để giao bước đăng ký cư trú: "
+                "quản trị viên cần khai báo địa bàn phụ trách của đơn vị Công an."
+            )
+            % {"agency": dossier.agency.name}
+        )
+    return Agency.objects.get(pk=police_id)
 
 
 def _group(step: DossierStep) -> list[DossierStep]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.admin_scope import AgencyScopedAdminMixin, InlineScopedMixin, administered_agency_ids
 
+from .constants import StepAgencyRule
 from .models import (
     Agency,
     CalendarDay,
@@ -35,7 +36,7 @@ class AgencyAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "identifier", "centralised_identifier"]
     readonly_fields = ["identifier_history"]
-    autocomplete_fields = ["parent"]
+    autocomplete_fields = ["parent", "locality"]
     agency_lookup = "pk"
 
     def get_form(self, request, obj=None, **kwargs):
@@ -194,12 +195,30 @@ class ProcessingStepFormSet(PublishRequiresFormSet):
             )
 
 
+class ProcessingStepForm(forms.ModelForm):
+    """A step posted without a routing rule (a form or client older than the field) keeps the rule it had
+    (a fixed agency for a new step)."""
+
+    class Meta:
+        model = ProcessingStep
+        fields = ["order", "name", "role", "agency", "agency_rule", "duration_days"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "agency_rule" in self.fields:
+            self.fields["agency_rule"].required = False
+
+    def clean_agency_rule(self):
+        return self.cleaned_data.get("agency_rule") or self.instance.agency_rule or StepAgencyRule.FIXED
+
+
 class ProcessingStepInline(InlineScopedMixin, admin.StackedInline):
     # Stacked like the others: the table with the agency search ran past the form at 1280 px.
     model = ProcessingStep
+    form = ProcessingStepForm
     formset = ProcessingStepFormSet
     extra = 0
-    fields = [("order", "name"), ("role", "agency", "duration_days")]
+    fields = [("order", "name"), ("role", "agency", "agency_rule", "duration_days")]
     autocomplete_fields = ["agency"]
 
 

@@ -50,6 +50,17 @@ class StepRole(models.TextChoices):
     LEADER = "leader", _("Lãnh đạo phê duyệt")
 
 
+class StepAgencyRule(models.TextChoices):
+    """Which agency does a processing step, when it is not a fixed one (ProcessingStep.agency)."""
+
+    # The step's own agency, or the resolving agency when it names none.
+    FIXED = "fixed", _("Cơ quan đã chọn (để trống: cơ quan giải quyết hồ sơ)")
+    # Residence registration belongs to the police of the commune that resolves the dossier (Law on
+    # Residence 2020; Decree 63/2024 for the liên thông of birth or death with residence): found at
+    # reception as the active police unit whose locality is the resolving commune.
+    COMMUNE_POLICE = "commune_police", _("Công an cấp xã nơi giải quyết hồ sơ")
+
+
 class CalendarDayKind(models.TextChoices):
     DAY_OFF = "day_off", _("Ngày nghỉ")
     WORKING_DAY = "working_day", _("Ngày làm việc (làm bù)")

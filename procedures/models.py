@@ -30,6 +30,7 @@ from .constants import (
     FieldKind,
     PaymentTiming,
     ServiceLevel,
+    StepAgencyRule,
     StepRole,
 )
 from .text import normalize_search
@@ -88,6 +89,22 @@ class Agency(TimeStampedModel):
         validators=[agency_identifier_validator],
         help_text=_("Cấp 1 đứng đầu, ví dụ H55.242. Dùng cho mã hồ sơ trên hệ thống tập trung (Thông tư 04/2025)."),
     )
+    # A unit of a vertical branch (the commune police, under the provincial police in the tree) serves
+    # the territory of one commune: the tree gives its line of command, this gives its locality, so
+    # that a step "the police of the resolving commune" finds it (StepAgencyRule.COMMUNE_POLICE).
+    locality = models.ForeignKey(
+        "self",
+        verbose_name=_("địa bàn phụ trách"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="local_units",
+        limit_choices_to={"kind": AgencyKind.COMMUNE},
+        help_text=_(
+            "Xã, phường, đặc khu mà đơn vị phụ trách (ví dụ Công an phường Hoa Lư phụ trách phường Hoa Lư). "
+            "Dùng để chuyển bước đăng ký cư trú cho Công an cấp xã nơi giải quyết hồ sơ."
+        ),
+    )
     address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
     phone = models.CharField(_("điện thoại"), max_length=30, blank=True)
     email = models.EmailField(_("thư điện tử"), blank=True)
@@ -124,6 +141,8 @@ class Agency(TimeStampedModel):
 
     def clean(self) -> None:
         super().clean()
+        if self.locality_id is not None and self.locality.kind != AgencyKind.COMMUNE:
+            raise ValidationError({"locality": _("Địa bàn phụ trách phải là một xã, phường hoặc đặc khu.")})
         ancestor = self.parent
         while ancestor is not None:
             if self.pk and ancestor.pk == self.pk:
@@ -738,6 +757,16 @@ class ProcessingStep(models.Model):
         on_delete=models.PROTECT,
         help_text=_("Để trống: cơ quan giải quyết hồ sơ."),
     )
+    agency_rule = models.CharField(
+        _("cách xác định cơ quan thực hiện"),
+        max_length=20,
+        choices=StepAgencyRule.choices,
+        default=StepAgencyRule.FIXED,
+        help_text=_(
+            "“Công an cấp xã nơi giải quyết hồ sơ”: khi tiếp nhận, bước được giao cho Công an xã, phường phụ "
+            "trách địa bàn của cơ quan giải quyết (không chọn cơ quan thực hiện)."
+        ),
+    )
     duration_days = models.DecimalField(
         _("thời gian (ngày làm việc)"),
         max_digits=5,
@@ -754,7 +783,14 @@ class ProcessingStep(models.Model):
                 condition=Q(duration_days__gt=0),
                 name="processingstep_duration_positive",
                 violation_error_message=_("Thời gian mỗi bước phải lớn hơn 0."),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(agency_rule=StepAgencyRule.FIXED) | Q(agency__isnull=True),
+                name="processingstep_rule_or_agency",
+                violation_error_message=_(
+                    "Bước giao cho Công an cấp xã nơi giải quyết hồ sơ không chọn cơ quan thực hiện cố định."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

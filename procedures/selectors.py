@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from .constants import AgencyKind
 from .models import Agency, Procedure
 
 
@@ -24,3 +25,34 @@ def procedure_get_public(*, code: str) -> Procedure:
         )
     )
     return get_object_or_404(queryset, national_code=code)
+
+
+def police_by_commune(*, commune_ids=None) -> dict[int, int]:
+    """{commune id: id of its police unit}: the active police agency whose locality is the commune.
+
+    With several (a reorganisation in progress), the one highest in the tree, then the oldest, so
+    that the choice is the same for the services and the benchmark generator. `commune_ids` limits
+    the query to those communes (a dossier's path); None reads the whole province (the generator).
+    """
+    units = Agency.objects.filter(kind=AgencyKind.POLICE, is_active=True, locality__isnull=False)
+    if commune_ids is not None:
+        units = units.filter(locality_id__in=list(commune_ids))
+    found: dict[int, int] = {}
+    for locality_id, pk in units.order_by("locality_id", "depth", "pk").values_list("locality_id", "pk"):
+        found.setdefault(locality_id, pk)
+    return found
+
+
+def path_ids(path: str) -> list[int]:
+    """The ids of a materialised path ("/1/5/12/"), the root first."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def commune_police_id(resolving_path: str, police: dict[int, int]) -> int | None:
+    """The police unit of the commune that resolves a dossier: of the resolving agency itself, else of
+    its nearest ancestor that has one (a unit under a commune resolving for it). Pure, so that
+    dossiers.services and bench.generator route StepAgencyRule.COMMUNE_POLICE steps alike."""
+    for pk in reversed(path_ids(resolving_path)):
+        if pk in police:
+            return police[pk]
+    return None

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .constants import StepAgencyRule
 from .models import (
     Agency,
     FeeItem,
@@ -93,7 +94,7 @@ _FEE_FIELDS = [
     "note",
     "source",
 ]
-_STEP_FIELDS = ["order", "name", "role", "duration_days"]
+_STEP_FIELDS = ["order", "name", "role", "duration_days", "agency_rule"]
 
 
 def _plain(value: Any) -> Any:
@@ -124,7 +125,13 @@ def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
         {k: v for k, v in _row(f, _FEE_FIELDS).items() if not (k == "source" and v == "")} for f in procedure.fees.all()
     ]
     data["steps"] = [
-        {**_row(s, _STEP_FIELDS), "agency": s.agency.identifier if s.agency_id else None}
+        # agency_rule only when set, so that the snapshots of procedures written before it are unchanged.
+        {
+            **{
+                k: v for k, v in _row(s, _STEP_FIELDS).items() if not (k == "agency_rule" and v == StepAgencyRule.FIXED)
+            },
+            "agency": s.agency.identifier if s.agency_id else None,
+        }
         for s in procedure.steps.select_related("agency")
     ]
     return data

@@ -42,7 +42,7 @@ class FeeItemSerializer(serializers.ModelSerializer):
 class ProcessingStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProcessingStep
-        fields = ["order", "name", "role", "agency", "duration_days"]
+        fields = ["order", "name", "role", "agency", "agency_rule", "duration_days"]
 
 
 class ProcedureListSerializer(serializers.ModelSerializer):

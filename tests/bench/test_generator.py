@@ -34,6 +34,7 @@ from dossiers.models import (
 )
 from procedures.calendar import WorkingCalendar
 from procedures.models import Agency
+from procedures.selectors import police_by_commune
 from procedures.services import procedure_publish_version
 from tests.dossiers import builders
 
@@ -67,7 +68,7 @@ def province_of(world) -> Province:
     agencies = {a.pk: AgencyInfo(a.pk, a.identifier, a.path, a.depth, a.name) for a in Agency.objects.all()}
     calendar = WorkingCalendar.load(MONDAY.date() - dt.timedelta(days=30))
     files = {kind: stored_file(f"dossiers/2025/01/{uuid.uuid4().hex}") for kind in ("upload", "form", "result")}
-    return Province(agencies=agencies, calendar=calendar, files=files)
+    return Province(agencies=agencies, calendar=calendar, files=files, police=police_by_commune())
 
 
 def procedure_of(world) -> ProcedureInfo:
@@ -380,3 +381,110 @@ def test_a_fee_paid_before_processing_is_generated_as_the_services_record_it():
         expected, generated = from_database(dossier), from_story(story)
         for table in expected:
             assert generated[table] == expected[table], (dossier.state, table)
+
+
+def test_an_interconnected_procedure_routed_to_the_commune_police_is_generated_as_the_services_run_it():
+    """2.000986 of the demo: the residence step at the commune police, parallel with the ward's and
+    the social insurance's; the other agencies finish their parts, then approval and the result."""
+    from tests.dossiers.test_commune_police_routing import PoliceWorld, specialist_steps
+
+    pw = PoliceWorld("2.000986")
+    world = pw.world
+    running = builders.in_processing(world)
+    finished = builders.in_processing(world)
+    steps = specialist_steps(finished)
+    finished = services.dossier_forward(
+        dossier=finished, officer=pw.police_officer, step=steps["Công an phường Hoa Lư"]
+    )
+    finished = services.dossier_forward(
+        dossier=finished, officer=pw.insurance_officer, step=steps["Bảo hiểm xã hội tỉnh Ninh Bình"]
+    )
+    finished = services.dossier_submit_for_approval(
+        dossier=Dossier.objects.get(pk=finished.pk),
+        officer=world.specialist,
+        result_upload=builders.pdf_upload("ket-qua.pdf"),
+    )
+    finished = services.dossier_approve(dossier=finished, officer=world.leader)
+    finished = services.dossier_return_result(dossier=finished, actor=world.reception, channel="counter")
+
+    province = province_of(world)
+    assert province.police[pw.ward.pk] == pw.police.pk
+    procedure = procedure_of(world)
+    citizen, reception = person(world.citizen), person(world.reception)
+    specialist, leader = person(world.specialist), person(world.leader)
+    now = dt.datetime.now(tz=VN)
+    told = []
+    for finish in (False, True):
+        story = Story(province, procedure).create_draft(agency_id=world.agency.pk, owner=citizen, at=now)
+        story.save_answers(answers=ANSWERS, at=now)
+        story.attach_file(user=citizen, requirement_id=1, name="to-khai.pdf", at=now)
+        story.submit(user=citizen, at=now)
+        story.receive(officer=reception, receiving_id=world.agency.pk, at=now)
+        story.assign(actor=leader, assignee=specialist, at=now)
+        if finish:
+            members = story.open_group_members()
+            assert [m["agency_id"] for m in members] == [pw.police.pk, pw.insurance.pk]
+            officers = {pw.police.pk: person(pw.police_officer), pw.insurance.pk: person(pw.insurance_officer)}
+            for member in members:
+                story.forward(officer=officers[member["agency_id"]], at=now, step=member)
+            story.submit_for_approval(officer=specialist, at=now)
+            story.approve(officer=leader, at=now)
+            story.return_result(actor=reception, channel="counter", at=now)
+        told.append(story)
+    for dossier, story in zip([running, finished], told, strict=True):
+        expected, generated = from_database(dossier), from_story(story)
+        for table in expected:
+            assert generated[table] == expected[table], (dossier.state, table)
+    police_rows = [h for h in told[0].holdings if h["agency_id"] == pw.police.pk]
+    assert [h["role"] for h in police_rows] == ["specialist"]  # the police officer's queue holds it
+
+
+def test_a_played_interconnected_dossier_completes_every_agency_step_before_approval():
+    """bench.generator.play on 2.000986: the commune police and the social insurance finish their
+    parallel steps (by their own officers) before the ward's specialist proposes the result."""
+    import random
+
+    from bench.generator import Cast, play
+    from tests.dossiers.test_commune_police_routing import PoliceWorld
+
+    pw = PoliceWorld("2.000986")
+    world = pw.world
+    province = province_of(world)
+    specialists = {
+        world.agency.pk: [person(world.specialist)],
+        pw.police.pk: [person(pw.police_officer)],
+        pw.insurance.pk: [person(pw.insurance_officer)],
+    }
+    cast = Cast(
+        lambda index: person(world.citizen),
+        1,
+        {world.agency.pk: [person(world.reception)]},
+        specialists,
+        {world.agency.pk: [person(world.leader)]},
+    )
+    now = dt.datetime.now(tz=VN)
+    story = play(
+        province,
+        procedure_of(world),
+        cast,
+        state="returned",
+        overdue=False,
+        agency_id=world.agency.pk,
+        owner=person(world.citizen),
+        start=now - dt.timedelta(days=20),
+        now=now,
+        rng=random.Random(7),
+    )
+    assert story.dossier["state"] == "returned"
+    steps = {s["agency_id"]: s for s in story.steps if s["is_parallel"]}
+    assert set(steps) == {world.agency.pk, pw.police.pk, pw.insurance.pk}
+    assert all(s["completed_at"] is not None for s in story.steps)
+    assert steps[pw.police.pk]["assignee_id"] == pw.police_officer.pk
+    approval = next(e for e in story.events if e["action"] == "submit_for_approval")
+    assert all(s["completed_at"] <= approval["created_at"] for s in steps.values())
+    forwards = [e for e in story.events if e["action"] == "forward"]
+    # The police, then the social insurance; the ward's lead step still open each time.
+    assert [(e["agency_id"], e["data"]["parallel_remaining"]) for e in forwards] == [
+        (pw.police.pk, 2),
+        (pw.insurance.pk, 1),
+    ]

@@ -38,7 +38,7 @@ from dossiers.holdings import holdings_for
 from dossiers.models import Dossier, DossierHolding
 from dossiers.services import ConflictError, DossierError, NotAllowedError
 from portal.accounts.constants import Role
-from procedures.constants import StepRole
+from procedures.constants import AgencyKind, StepAgencyRule, StepRole
 from tests.dossiers import builders
 from tests.dossiers.builders import PDF_BYTES, World, pdf_upload
 from tests.dossiers.queue_reference import reference_queue
@@ -102,9 +102,14 @@ AFTER_RECEPTION = {
 }
 
 
-def make_world(*, fee_first: bool) -> World:
-    """One agency, one officer per role; reception → two specialist steps → leader."""
-    agency = AgencyFactory(name="UBND phường Hoa Lư")
+def make_world(*, fee_first: bool, police: bool = False) -> World:
+    """One agency, one officer per role; reception → two specialist steps → leader.
+
+    With `police`, the first specialist step runs in parallel with a residence step routed at reception
+    to the police of the resolving commune (StepAgencyRule.COMMUNE_POLICE, as 2.000986 in the demo);
+    the police officer is `world.police_officer`.
+    """
+    agency = AgencyFactory(name="UBND phường Hoa Lư", kind=AgencyKind.COMMUNE)
     procedure = ProcedureFactory(
         name="Đăng ký kinh doanh hộ cá thể",
         agencies=[agency],
@@ -121,7 +126,18 @@ def make_world(*, fee_first: bool) -> World:
         (4, "Phê duyệt", StepRole.LEADER),
     ]:
         ProcessingStepFactory(procedure=procedure, order=order, name=name, role=role, duration_days=Decimal("0.5"))
-    return World(
+    commune_police = None
+    if police:
+        commune_police = AgencyFactory(name="Công an phường Hoa Lư", kind=AgencyKind.POLICE, locality=agency)
+        ProcessingStepFactory(
+            procedure=procedure,
+            order=2,
+            name="Công an cấp xã đăng ký thường trú",
+            role=StepRole.SPECIALIST,
+            duration_days=Decimal("1"),
+            agency_rule=StepAgencyRule.COMMUNE_POLICE,
+        )
+    world = World(
         agency=agency,
         procedure=procedure,
         citizen=UserFactory(full_name="Lê Văn Công"),
@@ -129,6 +145,28 @@ def make_world(*, fee_first: bool) -> World:
         specialist=OfficerFactory(role=Role.SPECIALIST, membership__agency=agency, full_name="Chuyên Viên"),
         leader=OfficerFactory(role=Role.LEADER, membership__agency=agency, full_name="Lãnh Đạo"),
     )
+    world.police_officer = (
+        OfficerFactory(role=Role.SPECIALIST, membership__agency=commune_police, full_name="Cán Bộ Công An")
+        if police
+        else None
+    )
+    return world
+
+
+def _open_police_step(world: World, dossier: Dossier):
+    if world.police_officer is None:
+        return None
+    return dossier.steps.filter(
+        agency__kind=AgencyKind.POLICE, started_at__isnull=False, completed_at__isnull=True
+    ).first()
+
+
+def _police_if_asked(world: World, dossier: Dossier) -> Dossier:
+    """The commune police completes its parallel step, when the dossier has one running."""
+    step = _open_police_step(world, dossier)
+    if step is None:
+        return dossier
+    return services.dossier_forward(dossier=dossier, officer=world.police_officer, step=step)
 
 
 def _pay_if_asked(world: World, dossier: Dossier) -> Dossier:
@@ -142,6 +180,7 @@ HAPPY_PATH = [
     lambda w, d: services.dossier_receive(dossier=d, officer=w.reception),
     _pay_if_asked,
     lambda w, d: services.dossier_assign(dossier=d, actor=w.leader, assignee=w.specialist),
+    _police_if_asked,
     lambda w, d: services.dossier_submit_for_approval(dossier=d, officer=w.specialist, result_upload=pdf_upload()),
     lambda w, d: services.dossier_approve(dossier=d, officer=w.leader),
     lambda w, d: services.dossier_return_result(dossier=d, actor=w.reception, channel="counter"),
@@ -194,15 +233,16 @@ class DossierLifecycle(RuleBasedStateMachine):
         fee_first=st.booleans(),
         hours=st.integers(min_value=0, max_value=120),
         steps=st.integers(min_value=0, max_value=len(HAPPY_PATH)),
+        police=st.booleans(),
     )
-    def make_world(self, fee_first, hours, steps):
+    def make_world(self, fee_first, hours, steps, police):
         # Each example in a savepoint of its own, rolled back at its end: examples stay independent
         # even when one of them fails half-way.
         self.example = transaction.atomic()
         self.example.__enter__()
         self.traveller = time_machine.travel(START + dt.timedelta(hours=hours), tick=False)
         self.clock = self.traveller.start()
-        self.world = make_world(fee_first=fee_first)
+        self.world = make_world(fee_first=fee_first, police=police)
         self.stranger = UserFactory(full_name="Người Lạ")
         outsider_agency = AgencyFactory(name="UBND xã Bên Cạnh")
         self.outsiders = {
@@ -419,6 +459,20 @@ class DossierLifecycle(RuleBasedStateMachine):
             version,
             lambda d, v: services.dossier_forward(dossier=d, officer=self.world.specialist, expected_version=v),
         )
+
+    @plausible(Action.FORWARD)
+    @rule(i=pick, version=versions)
+    def police_forward(self, i, version):
+        """The commune police completes its parallel residence step (refused where none is running)."""
+        if self.world.police_officer is None:
+            return
+        pk = self.choose(Action.FORWARD, i)
+
+        def call(d, v):
+            step = _open_police_step(self.world, d) or d.steps.filter(agency__kind=AgencyKind.POLICE).first()
+            return services.dossier_forward(dossier=d, officer=self.world.police_officer, step=step, expected_version=v)
+
+        self.act(pk, version, call)
 
     @plausible(Action.CONSULT)
     @rule(i=pick, version=versions)
@@ -638,6 +692,8 @@ class DossierLifecycleWithQueues(DossierLifecycle):
             )
             assert stored == computed, (dossier.state, stored, computed)
         officers = [self.world.reception, self.world.specialist, self.world.leader, self.outsiders[Role.LEADER]]
+        if self.world.police_officer is not None:
+            officers.append(self.world.police_officer)
         for officer in officers:
             counts = selectors.queue_counts(officer, now=now)
             for tab in selectors.QUEUE_TABS:

@@ -277,6 +277,24 @@ def test_steps_filling_the_whole_processing_time_are_accepted(admin_client, fiel
     assert response.status_code == 302, page_errors(response)
 
 
+def test_a_step_routed_to_the_commune_police_is_saved_and_cannot_also_name_an_agency(admin_client, field, commune):
+    routed = {"order": "1", "name": "Đăng ký thường trú", "role": StepRole.SPECIALIST, "duration_days": "3"}
+    response = admin_client.post(
+        ADD_URL,
+        procedure_form(
+            field, [commune], steps=[{**routed, "agency": str(commune.pk), "agency_rule": "commune_police"}]
+        ),
+    )
+    assert response.status_code == 200
+    assert "không chọn cơ quan thực hiện cố định" in page_errors(response)
+    assert nothing_saved()
+    response = admin_client.post(
+        ADD_URL, procedure_form(field, [commune], steps=[{**routed, "agency": "", "agency_rule": "commune_police"}])
+    )
+    assert response.status_code == 302, page_errors(response)
+    assert list(ProcessingStep.objects.values_list("agency_rule", "agency")) == [("commune_police", None)]
+
+
 def test_a_step_marked_for_deletion_does_not_count_towards_the_processing_time(admin_client, field, commune):
     steps = [
         {"order": "1", "name": "Xử lý", "role": StepRole.SPECIALIST, "agency": "", "duration_days": "2"},

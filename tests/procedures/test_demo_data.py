@@ -38,7 +38,11 @@ def _log_in(username: str, password: str = DEMO_PASSWORD):
 
 def _state() -> dict:
     return {
-        "agencies": sorted(Agency.objects.values_list("identifier", "name", "kind", "parent__identifier", "path")),
+        "agencies": sorted(
+            Agency.objects.values_list(
+                "identifier", "name", "kind", "parent__identifier", "locality__identifier", "path"
+            )
+        ),
         "fields": sorted(Field.objects.values_list("code", "name")),
         "procedures": Procedure.objects.count(),
         "versions": sorted(ProcedureVersion.objects.values_list("procedure__national_code", "number")),

@@ -44,6 +44,7 @@ def demo_url() -> str:
 
 PROVINCE_CENTRE = "000.00.01.H40"  # Trung tâm Phục vụ hành chính công tỉnh Ninh Bình
 DEMO_COMMUNE = "000.00.41.H40"  # UBND phường Hoa Lư
+DEMO_COMMUNE_POLICE = "000.41.10.H40"  # Công an phường Hoa Lư: residence steps of the ward's dossiers
 
 # 037 = birth registered in Ninh Bình, 1 = born in the 1900s and female, 92 = 1992, then a sequence.
 CITIZEN_CCCD = "037192004517"
@@ -77,6 +78,14 @@ ACCOUNTS: list[dict[str, Any]] = [
         "username": "chuyenvien",
         "fields": {"full_name": "Đỗ Minh Tuấn", "email": "chuyenvien@example.com"},
         "memberships": [(DEMO_COMMUNE, Role.SPECIALIST)],
+    },
+    {
+        # The police officer of the ward: the residence step of its liên thông dossiers (2.000986,
+        # 2.002623) runs at the commune police, in parallel with the ward's civil-status step.
+        "role": Role.SPECIALIST,
+        "username": "congan",
+        "fields": {"full_name": "Trịnh Văn Cường", "email": "congan@example.com"},
+        "memberships": [(DEMO_COMMUNE_POLICE, Role.SPECIALIST)],
     },
     {
         "role": Role.LEADER,
@@ -200,7 +209,12 @@ def load_agencies(path: Path) -> tuple[dict[str, Agency], int]:
     pending = list(items)
     while pending:
         # Parents first: an agency is ready once its parent is loaded or lives outside the file.
-        ready = [i for i in pending if not i.get("parent") or i["parent"] in loaded or i["parent"] not in in_file]
+        # A unit's locality (the commune a police unit serves) is loaded before the unit too.
+        ready = [
+            i
+            for i in pending
+            if all(not i.get(key) or i[key] in loaded or i[key] not in in_file for key in ("parent", "locality"))
+        ]
         if not ready:
             raise CommandError("Cây cơ quan có vòng lặp: " + ", ".join(i["identifier"] for i in pending))
         for item in ready:
@@ -211,6 +225,11 @@ def load_agencies(path: Path) -> tuple[dict[str, Agency], int]:
                     raise CommandError(
                         f"Cơ quan {item['identifier']}: cơ quan cấp trên {item['parent']} không tồn tại."
                     )
+            locality = None
+            if item.get("locality"):
+                locality = loaded.get(item["locality"]) or Agency.objects.filter(identifier=item["locality"]).first()
+                if locality is None:
+                    raise CommandError(f"Cơ quan {item['identifier']}: địa bàn {item['locality']} không tồn tại.")
             agency = Agency.objects.filter(identifier=item["identifier"]).first() or Agency(
                 identifier=item["identifier"]
             )
@@ -218,6 +237,7 @@ def load_agencies(path: Path) -> tuple[dict[str, Agency], int]:
                 "name": item["name"],
                 "kind": item["kind"],
                 "parent_id": parent.pk if parent else None,
+                "locality_id": locality.pk if locality else None,
                 "address": item.get("address", ""),
                 "phone": item.get("phone", ""),
                 "email": item.get("email", ""),
