@@ -389,15 +389,17 @@ class DossierHolding(models.Model):
             # "due soon", "overdue" (is_running, a range of due_at), "all" (both values); alerts.
             models.Index(fields=["agency", "is_running", "due_at", "dossier"], name="holding_agency_idx"),
             # Province-wide, one row per dossier: whole-dossier alerts (is_running, a range of due_at)
-            # and the digest's counts per agency (agency in the key: read from the index alone).
+            # and the digest's counts per agency. The trailing columns are what those queries read, so
+            # PostgreSQL answers them from the index alone, in due order (key columns, not INCLUDE:
+            # SQLite has no covering indexes).
             models.Index(
-                fields=["is_running", "due_at", "dossier", "agency"],
+                fields=["is_running", "due_at", "dossier", "agency", "assignee", "apologised"],
                 name="holding_primary_due_idx",
                 condition=Q(is_primary=True),
             ),
-            # Per-step alerts, province-wide: each open step's own deadline.
+            # Per-step alerts, province-wide: each open step's own deadline, with what the alert names.
             models.Index(
-                fields=["step_due_at", "step"],
+                fields=["step_due_at", "step", "dossier", "agency", "role", "assignee", "bucket"],
                 name="holding_step_due_idx",
                 condition=Q(is_running=True, step_due_at__isnull=False),
             ),

@@ -48,11 +48,11 @@ class Migration(migrations.Migration):
         migrations.RunPython(fill, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='dossierholding',
-            index=models.Index(condition=models.Q(('is_primary', True)), fields=['is_running', 'due_at', 'dossier', 'agency'], name='holding_primary_due_idx'),
+            index=models.Index(condition=models.Q(('is_primary', True)), fields=['is_running', 'due_at', 'dossier', 'agency', 'assignee', 'apologised'], name='holding_primary_due_idx'),
         ),
         migrations.AddIndex(
             model_name='dossierholding',
-            index=models.Index(condition=models.Q(('is_running', True), ('step_due_at__isnull', False)), fields=['step_due_at', 'step'], name='holding_step_due_idx'),
+            index=models.Index(condition=models.Q(('is_running', True), ('step_due_at__isnull', False)), fields=['step_due_at', 'step', 'dossier', 'agency', 'role', 'assignee', 'bucket'], name='holding_step_due_idx'),
         ),
         migrations.AddConstraint(
             model_name='dossierholding',

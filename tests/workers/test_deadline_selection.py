@@ -63,7 +63,7 @@ def test_a_parallel_steps_own_deadline_alerts_its_own_agency():
     pw = make_parallel_world()
     dossier = _on_monday(builders.in_processing, pw.world)
     steps = group_steps(dossier)
-    police, insurance, lead = steps["Công an phường Hoa Lư"], steps[pw.insurance.name], steps[pw.world.agency.name]
+    police, insurance, lead = (steps[a.name] for a in (pw.police, pw.insurance, pw.world.agency))
     assert police.due_at < insurance.due_at < lead.due_at
     when = police.due_at + dt.timedelta(minutes=5)
 
