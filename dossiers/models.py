@@ -174,7 +174,8 @@ class Dossier(FSMModelMixin, models.Model):
             models.Index(fields=["assignee", "state", "current_due_at", "id"], name="dossier_assignee_idx"),
             models.Index(fields=["owner", "-created_at"], name="dossier_owner_idx"),
             models.Index(fields=["agency", "received_at"], name="dossier_register_idx"),
-            # The deadline scan (notifications.selectors): running dossiers only, by due time.
+            # Running dossiers by due time. The deadline alerts read DossierHolding now
+            # (holding_primary_due_idx); only the benchmark's set-based reference query reads this.
             models.Index(
                 fields=["current_due_at"],
                 name="dossier_running_due_idx",
@@ -302,7 +303,8 @@ class DossierStep(models.Model):
         verbose_name_plural = _("các bước xử lý hồ sơ")
         ordering = ["order", "id"]
         indexes = [
-            # The deadline scan: only open steps (started, not completed) are in it, by due time.
+            # Open steps (started, not completed) by due time. The deadline alerts read
+            # DossierHolding now (holding_step_due_idx): no reader is left, a candidate to drop.
             models.Index(
                 fields=["due_at"],
                 name="dossierstep_open_due_idx",

@@ -79,8 +79,10 @@ def horizons(now: dt.datetime, calendar: WorkingCalendar | None = None) -> dict:
 def _not_sent(level: str, *, step: bool):
     """No SentAlert of this level yet for the row's step (or, step=False, for its whole dossier)."""
     sent = SentAlert.objects.filter(dossier_id=OuterRef("dossier_id"), level=level)
-    sent = sent.filter(step_id=OuterRef("step_id")) if step else sent.filter(step__isnull=True)
-    return ~Exists(sent)
+    # Each side states its partial unique index's condition, so the anti-join probes that index
+    # (sentalert_step_once, sentalert_dossier_once) rather than reading every alert ever sent.
+    own = {"step__isnull": False, "step_id": OuterRef("step_id")} if step else {"step__isnull": True}
+    return ~Exists(sent.filter(**own))
 
 
 def _step_rows():
