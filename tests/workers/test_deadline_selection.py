@@ -227,8 +227,9 @@ def test_the_migration_fills_the_primary_row_and_apologised_for_existing_holding
     fill = importlib.import_module("dossiers.migrations.0007_holding_primary_alerts")
     pw = make_parallel_world()
     with time_machine.travel(MONDAY, tick=False):
-        for make in (builders.submitted, builders.received, builders.in_processing):  # a parallel group
-            make(pw.world)
+        builders.submitted(pw.world)
+        builders.received(pw.world)
+        parallel = builders.in_processing(pw.world)
         apologised = builders.received(pw.world)
         services.dossier_apologise(
             dossier=apologised,
@@ -241,6 +242,7 @@ def test_the_migration_fills_the_primary_row_and_apologised_for_existing_holding
     assert sum(row[3] for row in before) == len({row[0] for row in before}) == 4  # one primary per dossier
     assert {row[0] for row in before if row[4]} == {apologised.pk}
     DossierHolding.objects.update(is_primary=False, apologised=True)
+    DossierHolding.objects.filter(dossier=parallel).delete()  # rows gone astray are written anew
 
     class Editor:
         connection = connection
