@@ -39,7 +39,7 @@ from dossiers.constants import (
     ResultChannel,
     SupplementStage,
 )
-from dossiers.holdings import UNHELD_STATES, holdings_for
+from dossiers.holdings import MIRRORED, UNHELD_STATES, holdings_for
 from dossiers.rules import rule_set, rule_set_on
 from procedures.calendar import WorkingCalendar, classify
 from procedures.constants import StepAgencyRule, StepRole
@@ -304,7 +304,7 @@ class Story:
             if row is None:
                 row = holding_row(id=self.p.new_id("holding"), dossier_id=d["id"], **holder.__dict__)
             else:
-                for name in ("state", "assignee_id", "due_at", "step_due_at", "is_running"):
+                for name in MIRRORED:
                     row[name] = getattr(holder, name)
             rows.append(row)
         self.holdings = sorted(rows, key=itemgetter("id"))

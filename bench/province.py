@@ -94,31 +94,57 @@ def _db_size(server) -> str:
 # --- non-HTTP timings ------------------------------------------------------------------------------
 
 
-def time_selections() -> list[dict]:
-    """The overdue and due-soon selection over the whole province, and one officer's queue tabs."""
-    import datetime as _dt
+def _working_moment(now: dt.datetime) -> dt.datetime:
+    """`now`, or 10:00 of the next working day: the alert scan sends nothing on a day off."""
+    from django.utils import timezone
 
-    from django.db import connection, reset_queries
+    from notifications.selectors import horizons
+
+    moment = now
+    for _ in range(15):
+        if horizons(moment)["working_day"]:
+            return moment
+        day = timezone.localtime(moment).date() + dt.timedelta(days=1)
+        moment = timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
+    return now
+
+
+# alerts_due's queries, in the order it runs them (notifications.selectors).
+ALERT_QUERIES = [
+    ("step overdue", "step", "overdue"),
+    ("step due soon", "step", "due_soon"),
+    ("dossier overdue", "dossier", "overdue"),
+    ("dossier due soon", "dossier", "due_soon"),
+    ("apology prompt", "dossier", "apology_prompt"),
+]
+
+
+def time_selections() -> list[dict]:
+    """The deadline selection the workers run over the whole province, and the officers' queue tabs.
+
+    notifications.selectors.alerts_due as the first scan sees it (nothing sent yet; unbounded here:
+    limit 1,000,000), split per query, then in steady state (everything due already in SentAlert,
+    the worker's default limit), and agency_deadline_counts (the digest); beside them the plain
+    set-based queries over dossiers timed before, every queue tab through queue_page, queue_counts.
+    """
+    from django.db import connection, reset_queries, transaction
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from dossiers.constants import DossierState as S
     from dossiers.models import Dossier
-    from dossiers.selectors import apply_keyset, queue_for_officer
+    from dossiers.selectors import queue_counts, queue_page
+    from notifications.models import SentAlert
+    from notifications.selectors import agency_deadline_counts, alerts_due
     from portal.accounts.models import User
 
     now = timezone.now()
+    moment = _working_moment(now)
     running = [S.RECEIVED, S.IN_PROCESSING, S.AWAITING_APPROVAL]
     open_count = Dossier.objects.filter(state__in=running).count()
     rows = []
 
-    def timed(name: str, fn) -> None:
-        fn()  # warm
-        samples = []
-        for _ in range(3):
-            start = time.perf_counter()
-            result = fn()
-            samples.append(time.perf_counter() - start)
-        seconds = statistics.median(samples)
+    def add(name: str, seconds: float, result) -> None:
         rows.append(
             {
                 "name": name,
@@ -130,8 +156,53 @@ def time_selections() -> list[dict]:
         )
         print(f"  {name}: {seconds * 1000:.0f} ms ({result} rows)", flush=True)
 
+    def timed(name: str, fn) -> None:
+        fn()  # warm
+        samples = []
+        for _ in range(3):
+            start = time.perf_counter()
+            result = fn()
+            samples.append(time.perf_counter() - start)
+        add(name, statistics.median(samples), result)
+
+    print(f"  {open_count:,} running dossiers; alerts at {timezone.localtime(moment):%Y-%m-%d %H:%M}", flush=True)
+    alerts_due(moment, limit=1_000_000)  # warm
+    runs = []
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            found = alerts_due(moment, limit=1_000_000)
+            total = time.perf_counter() - start
+        holding = [q for q in captured.captured_queries if "dossiers_dossierholding" in q["sql"]]
+        runs.append((total, [float(q["time"]) for q in holding], [q["sql"] for q in holding], found))
+    runs.sort(key=lambda run: run[0])
+    total, query_times, sqls, found = runs[1]  # the median run
+    by_kind: dict[tuple[str, str], int] = {}
+    for alert in found:
+        kind = ("step" if alert.step_id else "dossier", alert.level)
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    add("alerts_due, first scan (whole province, every kind, nothing sent yet)", total, len(found))
+    if len(query_times) == len(ALERT_QUERIES):  # each query's own time (Django's query log)
+        for (name, of, level), seconds in zip(ALERT_QUERIES, query_times, strict=True):
+            add(f"alerts_due: {name} query", seconds, by_kind.get((of, level), 0))
+    # The 15-minute scan in steady state: what was due is already recorded in SentAlert, so only the
+    # newly due alerts come back. Recorded in a transaction rolled back after timing (read-only run).
+    with transaction.atomic():
+        sent = [SentAlert(dossier_id=a.dossier_id, step_id=a.step_id, level=a.level, due_at=a.due_at) for a in found]
+        SentAlert.objects.bulk_create(sent, batch_size=5000)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE notifications_sentalert")
+        timed("alerts_due, steady state (all of the above already sent)", lambda: len(alerts_due(moment)))
+        transaction.set_rollback(True)
+    timed("agency_deadline_counts (digest, whole province)", lambda: len(agency_deadline_counts(moment)))
+    with connection.cursor() as cursor:
+        for (name, _of, _level), sql in zip(ALERT_QUERIES, sqls, strict=False):
+            cursor.execute("EXPLAIN " + sql)
+            plan = [row[0].strip() for row in cursor.fetchall()]
+            print(f"  plan of {name}: " + " | ".join(line for line in plan if "Scan" in line)[:300], flush=True)
+
     timed(
-        "overdue, whole province (set-based query)",
+        "overdue, whole province (set-based query on dossiers)",
         lambda: len(
             list(
                 Dossier.objects.filter(state__in=running, current_due_at__lt=now).values_list(
@@ -141,21 +212,23 @@ def time_selections() -> list[dict]:
         ),
     )
     timed(
-        "due soon (2 days), whole province (set-based query)",
+        "due soon (2 days), whole province (set-based query on dossiers)",
         lambda: len(
             list(
                 Dossier.objects.filter(
-                    state__in=running, current_due_at__gte=now, current_due_at__lt=now + _dt.timedelta(days=2)
+                    state__in=running, current_due_at__gte=now, current_due_at__lt=now + dt.timedelta(days=2)
                 ).values_list("id", "agency_id", "current_due_at")
             )
         ),
     )
-    leader = User.objects.get(username="lanhdao")
-    for tab in ("overdue", "due_soon"):
+    users = {name: User.objects.get(username=name) for name in {*TAB_USER.values(), "lanhdao"}}
+    for tab in TABS:
+        username = TAB_USER.get(tab, "lanhdao")
         timed(
-            f"queue selector tab {tab} (lanhdao), first 50",
-            lambda tab=tab: len(apply_keyset(queue_for_officer(leader, tab), None, 50)[0]),
+            f"queue_page tab {tab} ({username}), first 50",
+            lambda tab=tab, user=users[username]: len(queue_page(user, tab, size=50, now=now)[0]),
         )
+    timed("queue_counts, every tab (lanhdao)", lambda: sum(queue_counts(users["lanhdao"], now=now).values()))
     reset_queries()
     connection.close()
     return rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from portal.accounts.constants import Role
 
@@ -21,6 +21,8 @@ B = HoldingBucket
 RUNNING_STATES = frozenset({S.RECEIVED, S.IN_PROCESSING, S.AWAITING_APPROVAL})
 # States without holders: nothing is left to do (FINAL_STATES) or nothing was submitted yet.
 UNHELD_STATES = frozenset({S.DRAFT, *FINAL_STATES})
+# What a stored row mirrors from the dossier and its steps: updated in place while the key stays.
+MIRRORED = ("state", "assignee_id", "due_at", "step_due_at", "is_running", "is_primary", "apologised")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Holder:
     due_at: dt.datetime | None = None
     step_due_at: dt.datetime | None = None
     is_running: bool = False
+    is_primary: bool = False
+    apologised: bool = False
 
     @property
     def key(self) -> tuple:
@@ -80,6 +84,7 @@ def holdings_for(dossier, steps: Iterable, *, at: dt.datetime | None = None) -> 
                 due_at=due,
                 step_due_at=step.due_at if step is not None else None,
                 is_running=running,
+                apologised=bool(dossier.apologised),
             )
         )
 
@@ -125,6 +130,22 @@ def holdings_for(dossier, steps: Iterable, *, at: dt.datetime | None = None) -> 
         if agency_id not in holding:
             holding.add(agency_id)
             add(agency_id, "", bucket, since=since)
+    return _mark_primary(rows, dossier)
+
+
+def _mark_primary(rows: list[Holder], dossier) -> list[Holder]:
+    """Flag the one row that stands for the whole dossier (DossierHolding.is_primary).
+
+    The resolving agency's row: the current step's row when that step is there (it carries the
+    dossier's assignee), else its first row. Every held dossier has one (the resolving agency always
+    holds it), so province-wide readers take one row per dossier without DISTINCT.
+    """
+    if not rows:
+        return rows
+    own = [i for i, row in enumerate(rows) if row.agency_id == dossier.agency_id]
+    current = [i for i in own if rows[i].step_id is not None and rows[i].step_id == dossier.current_step_id]
+    index = (current or own or [0])[0]
+    rows[index] = replace(rows[index], is_primary=True)
     return rows
 
 
@@ -140,6 +161,8 @@ def _as_holder(row) -> Holder:
         due_at=row.due_at,
         step_due_at=row.step_due_at,
         is_running=row.is_running,
+        is_primary=getattr(row, "is_primary", False),
+        apologised=getattr(row, "apologised", False),
     )
 
 
@@ -168,30 +191,33 @@ def holdings_sync(dossier, *, at: dt.datetime | None = None, holding_model=None,
         stored[_as_holder(row).key] = row
     if not wanted and not stored:
         return
-    keep_ids, create, update = set(), [], []
+    # A historical model (the data migrations) may predate some columns: write those it has.
+    columns = {f.attname for f in holding_model._meta.concrete_fields}
+    mirrored = [name for name in MIRRORED if name in columns]
+    keep_ids, create, first, then = set(), [], [], []
     for holder in wanted:
         row = stored.get(holder.key)
         if row is None:
             create.append(holder)
             continue
         keep_ids.add(row.pk)
-        fields = {
-            "state": holder.state,
-            "assignee_id": holder.assignee_id,
-            "due_at": holder.due_at,
-            "step_due_at": holder.step_due_at,
-            "is_running": holder.is_running,
-        }
-        if any(getattr(row, name) != value for name, value in fields.items()):
-            for name, value in fields.items():
+        values = {name: getattr(holder, name) for name in mirrored}
+        if any(getattr(row, name) != value for name, value in values.items()):
+            # The row giving up is_primary is written before the one taking it, so the dossier never
+            # has two primary rows, even within one statement (holding_one_primary checks each row).
+            (first if getattr(row, "is_primary", False) and not holder.is_primary else then).append(row)
+            for name, value in values.items():
                 setattr(row, name, value)
-            update.append(row)
     stale = [row.pk for row in stored.values() if row.pk not in keep_ids]
     if stale:
         holding_model.objects.filter(pk__in=stale).delete()
-    if update:
-        holding_model.objects.bulk_update(update, ["state", "assignee_id", "due_at", "step_due_at", "is_running"])
+    for update in (first, then):
+        if update:
+            holding_model.objects.bulk_update(update, mirrored)
     if create:
         holding_model.objects.bulk_create(
-            [holding_model(dossier_id=dossier.pk, **holder.__dict__) for holder in create]
+            [
+                holding_model(dossier_id=dossier.pk, **{k: v for k, v in holder.__dict__.items() if k in columns})
+                for holder in create
+            ]
         )

@@ -174,7 +174,8 @@ class Dossier(FSMModelMixin, models.Model):
             models.Index(fields=["assignee", "state", "current_due_at", "id"], name="dossier_assignee_idx"),
             models.Index(fields=["owner", "-created_at"], name="dossier_owner_idx"),
             models.Index(fields=["agency", "received_at"], name="dossier_register_idx"),
-            # The deadline scan (notifications.selectors): running dossiers only, by due time.
+            # Running dossiers by due time. The deadline alerts read DossierHolding now
+            # (holding_primary_due_idx); only the benchmark's set-based reference query reads this.
             models.Index(
                 fields=["current_due_at"],
                 name="dossier_running_due_idx",
@@ -302,7 +303,8 @@ class DossierStep(models.Model):
         verbose_name_plural = _("các bước xử lý hồ sơ")
         ordering = ["order", "id"]
         indexes = [
-            # The deadline scan: only open steps (started, not completed) are in it, by due time.
+            # Open steps (started, not completed) by due time. The deadline alerts read
+            # DossierHolding now (holding_step_due_idx): no reader is left, a candidate to drop.
             models.Index(
                 fields=["due_at"],
                 name="dossierstep_open_due_idx",
@@ -338,7 +340,15 @@ class DossierHolding(models.Model):
     - `state` mirrors the dossier's state; `due_at` mirrors dossier.current_due_at (null before the
       clock starts) and is the queue order with `dossier_id`; `is_running` is true while the clock
       runs (received, in processing, awaiting approval): overdue is `is_running and due_at < now`.
+    - `is_primary` marks the one row that stands for the whole dossier: the resolving agency's (the
+      current step's row when that step is there, so its `assignee` is the dossier's). Province-wide
+      readers (the deadline alerts, dashboards, the national-portal sync) take these rows, one per
+      dossier, without DISTINCT; `apologised` mirrors the dossier's (rescheduled once, Form 04).
     - `since` is when this holder got the dossier (the step's start, the submission, the reception...).
+
+    The deadline alerts (notifications.selectors) read only this table: per-step alerts from the
+    step rows (`step_due_at`, index holding_step_due_idx), whole-dossier alerts and the agencies'
+    digest counts from the primary rows (`due_at`, index holding_primary_due_idx).
     """
 
     # No single-column indexes on dossier, agency, assignee: the composite indexes and unique
@@ -366,6 +376,8 @@ class DossierHolding(models.Model):
     due_at = models.DateTimeField(_("hẹn trả"), null=True, blank=True)
     step_due_at = models.DateTimeField(_("hạn của bước"), null=True, blank=True)
     is_running = models.BooleanField(_("đang tính thời hạn"), default=False)
+    is_primary = models.BooleanField(_("dòng đại diện cho hồ sơ"), default=False)
+    apologised = models.BooleanField(_("đã xin lỗi, hẹn lại"), default=False)
 
     class Meta:
         verbose_name = _("nơi đang giữ hồ sơ")
@@ -378,12 +390,28 @@ class DossierHolding(models.Model):
             models.Index(fields=["assignee", "due_at", "dossier"], name="holding_assignee_idx"),
             # "due soon", "overdue" (is_running, a range of due_at), "all" (both values); alerts.
             models.Index(fields=["agency", "is_running", "due_at", "dossier"], name="holding_agency_idx"),
+            # Province-wide, one row per dossier: whole-dossier alerts (is_running, a range of due_at)
+            # and the digest's counts per agency. The trailing columns are what those queries read, so
+            # PostgreSQL answers them from the index alone, in due order (key columns, not INCLUDE:
+            # SQLite has no covering indexes).
+            models.Index(
+                fields=["is_running", "due_at", "dossier", "agency", "assignee", "apologised"],
+                name="holding_primary_due_idx",
+                condition=Q(is_primary=True),
+            ),
+            # Per-step alerts, province-wide: each open step's own deadline, with what the alert names.
+            models.Index(
+                fields=["step_due_at", "step", "dossier", "agency", "role", "assignee", "bucket"],
+                name="holding_step_due_idx",
+                condition=Q(is_running=True, step_due_at__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
                 fields=["dossier", "agency"], condition=Q(step__isnull=True), name="holding_one_per_agency"
             ),
             models.UniqueConstraint(fields=["dossier", "step"], name="holding_one_per_step"),
+            models.UniqueConstraint(fields=["dossier"], condition=Q(is_primary=True), name="holding_one_primary"),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,21 @@
-"""Which deadline alerts are due now: set-based queries, one per kind, over indexed open rows.
+"""Which deadline alerts are due now: set-based queries over DossierHolding, one index range each.
 
 This module is the only place that knows where "who holds each open dossier and until when" is
-read from. Today that is the open DossierStep rows (started, not completed; partial index
-dossierstep_open_due_idx) and the running dossiers' current_due_at (partial index
-dossier_running_due_idx); the DossierHolding table can replace both without touching the callers.
-Each query excludes what SentAlert already records, so it only returns alerts not yet sent.
+read from: the DossierHolding rows that dossiers.services keep in the transaction of every change
+(see that model's docstring). Nothing here reads dossiers_dossier or dossiers_dossierstep.
+
+- Per-step alerts (due soon, overdue) come from the rows of open steps, each with its own agency,
+  role, assignee and `step_due_at`: a parallel (liên thông) group's steps alert their own agencies.
+  Index holding_step_due_idx (running rows with a step deadline), in `step_due_at` order.
+- Whole-dossier alerts (due soon, overdue, the apology prompt) and the digest's counts per agency
+  come from the one primary row of each dossier (the resolving agency's) while its clock runs
+  (`is_running`, `due_at`). Index holding_primary_due_idx, in `due_at` order, so one row per
+  dossier without DISTINCT over the province. A dossier waiting for a supplement or for the fee
+  (clock stopped) raises none; a closed dossier has no rows.
+
+Each alert query is one range of its partial index in due order, bounded by `limit`, with an anti-
+join on SentAlert's unique keys, so it only returns alerts not yet sent; the query count is fixed
+(five alert queries, two count queries) whatever the number of dossiers.
 """
 
 from __future__ import annotations
@@ -13,11 +24,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
-from dossiers.constants import DossierState
-from dossiers.models import Dossier, DossierStep
+from dossiers.constants import DossierState, HoldingBucket
+from dossiers.models import DossierHolding
 from dossiers.rules import rule_set_on
 from procedures.calendar import WorkingCalendar
 
@@ -66,69 +77,86 @@ def horizons(now: dt.datetime, calendar: WorkingCalendar | None = None) -> dict:
 
 
 def _not_sent(level: str, *, step: bool):
-    sent = SentAlert.objects.filter(dossier_id=OuterRef("dossier_id" if step else "pk"), level=level)
-    sent = sent.filter(step_id=OuterRef("pk")) if step else sent.filter(step__isnull=True)
-    return ~Exists(sent)
+    """No SentAlert of this level yet for the row's step (or, step=False, for its whole dossier)."""
+    sent = SentAlert.objects.filter(dossier_id=OuterRef("dossier_id"), level=level)
+    # Each side states its partial unique index's condition, so the anti-join probes that index
+    # (sentalert_step_once, sentalert_dossier_once) rather than reading every alert ever sent.
+    own = {"step__isnull": False, "step_id": OuterRef("step_id")} if step else {"step__isnull": True}
+    return ~Exists(sent.filter(**own))
+
+
+def _step_rows():
+    """Open steps of running dossiers with their own deadline (index holding_step_due_idx)."""
+    return DossierHolding.objects.filter(is_running=True, step_due_at__isnull=False)
+
+
+def _dossier_rows():
+    """One row per running dossier with a deadline: its primary row (index holding_primary_due_idx)."""
+    return DossierHolding.objects.filter(is_primary=True, is_running=True, due_at__isnull=False)
 
 
 def alerts_due(now: dt.datetime, *, limit: int = 5000) -> list[DueAlert]:
     """Due-soon and overdue alerts of open steps and running dossiers, and apology prompts, not yet sent.
 
     Nothing on a day off: officers are not at work, and the first working day's scan catches up.
-    Each query reads the partial indexes only (the open rows), nearest deadline first, bounded.
+    Five queries whatever the province's size, each a range of a partial index of DossierHolding in
+    deadline order, at most `limit` rows each: per-step overdue and due soon, then whole-dossier
+    overdue, due soon and the apology prompt (due on the last day an apology is still allowed, not
+    yet apologised). A step alert names the step's agency, role and assignee; a whole-dossier alert
+    the resolving agency and the officer at work on the dossier there (the primary row's assignee).
     """
     window = horizons(now)
     if not window["working_day"]:
         return []
-    steps = DossierStep.objects.filter(
-        started_at__isnull=False, completed_at__isnull=True, due_at__isnull=False, dossier__state__in=RUNNING
-    )
-    dossiers = Dossier.objects.filter(state__in=RUNNING, current_due_at__isnull=False)
+    steps, dossiers = _step_rows(), _dossier_rows()
+    soon = window["soon_until"]
     found: list[DueAlert] = []
-    queries = [
-        (AlertLevel.OVERDUE, True, steps.filter(due_at__lte=now)),
-        (AlertLevel.DUE_SOON, True, steps.filter(due_at__gt=now, due_at__lte=window["soon_until"])),
-        (AlertLevel.OVERDUE, False, dossiers.filter(current_due_at__lte=now)),
-        (AlertLevel.DUE_SOON, False, dossiers.filter(current_due_at__gt=now, current_due_at__lte=window["soon_until"])),
+    step_queries = [
+        (AlertLevel.OVERDUE, steps.filter(step_due_at__lte=now)),
+        (AlertLevel.DUE_SOON, steps.filter(step_due_at__gt=now, step_due_at__lte=soon)),
+    ]
+    for level, query in step_queries:
+        rows = (
+            query.filter(_not_sent(level, step=True))
+            .order_by("step_due_at", "step_id")
+            .values_list("dossier_id", "step_id", "step_due_at", "agency_id", "role", "assignee_id", "bucket")[:limit]
+        )
+        for dossier_id, step_id, due, agency_id, role, assignee_id, bucket in rows:
+            # Awaiting approval the leader acts: the row's assignee is the specialist who proposed
+            # the result (still "mine" in the queue), so the alert goes to the agency's leaders.
+            assignee_id = None if bucket == HoldingBucket.APPROVAL else assignee_id
+            found.append(DueAlert(dossier_id, step_id, level, due, agency_id, role, assignee_id))
+    dossier_queries = [
+        (AlertLevel.OVERDUE, dossiers.filter(due_at__lte=now)),
+        (AlertLevel.DUE_SOON, dossiers.filter(due_at__gt=now, due_at__lte=soon)),
         (
             AlertLevel.APOLOGY_PROMPT,
-            False,
-            dossiers.filter(
-                apologised=False,
-                current_due_at__gt=window["apology_from"],
-                current_due_at__lte=window["apology_until"],
-            ),
+            dossiers.filter(apologised=False, due_at__gt=window["apology_from"], due_at__lte=window["apology_until"]),
         ),
     ]
-    for level, is_step, query in queries:
-        if is_step:
-            rows = (
-                query.filter(_not_sent(level, step=True))
-                .order_by("due_at", "id")
-                .values_list("dossier_id", "pk", "due_at", "agency_id", "role", "assignee_id")[:limit]
-            )
-            found += [DueAlert(d, s, level, due, a, r, u) for d, s, due, a, r, u in rows]
-        else:
-            rows = (
-                query.filter(_not_sent(level, step=False))
-                .order_by("current_due_at", "id")
-                .values_list("pk", "current_due_at", "agency_id", "assignee_id")[:limit]
-            )
-            found += [DueAlert(d, None, level, due, a, "", u) for d, due, a, u in rows]
+    for level, query in dossier_queries:
+        rows = (
+            query.filter(_not_sent(level, step=False))
+            .order_by("due_at", "dossier_id")
+            .values_list("dossier_id", "due_at", "agency_id", "assignee_id")[:limit]
+        )
+        found += [DueAlert(d, None, level, due, a, "", u) for d, due, a, u in rows]
     return found
 
 
 def agency_deadline_counts(now: dt.datetime) -> dict[int, dict[str, int]]:
-    """Per agency: running dossiers due soon and overdue (one grouped query each, for the digest)."""
-    from django.db.models import Count
+    """Per resolving agency: running dossiers due soon and overdue (for the digest).
 
+    Two grouped queries over a range of holding_primary_due_idx each (agency is in the index key,
+    so PostgreSQL reads the index alone); one primary row per dossier, so nothing is counted twice.
+    """
     window = horizons(now)
-    base = Dossier.objects.filter(state__in=RUNNING, current_due_at__isnull=False)
+    base = _dossier_rows()
     counts: dict[int, dict[str, int]] = {}
     for key, query in (
-        ("overdue", base.filter(current_due_at__lte=now)),
-        ("due_soon", base.filter(current_due_at__gt=now, current_due_at__lte=window["soon_until"])),
+        ("overdue", base.filter(due_at__lte=now)),
+        ("due_soon", base.filter(due_at__gt=now, due_at__lte=window["soon_until"])),
     ):
-        for agency_id, count in query.values_list("agency_id").annotate(n=Count("id")).order_by():
+        for agency_id, count in query.values_list("agency_id").annotate(n=Count("dossier_id")).order_by():
             counts.setdefault(agency_id, {"overdue": 0, "due_soon": 0})[key] = count
     return counts

@@ -82,3 +82,40 @@ def reference_queue(user, tab: str, *, now: dt.datetime) -> set[int]:
     else:
         qs = base.filter(held_by(ids_all))
     return set(qs.values_list("pk", flat=True))
+
+
+def reference_alerts(now: dt.datetime) -> set:
+    """The deadline alerts computed the slow way, from dossiers and steps (the selector before holdings).
+
+    Open steps of running dossiers with their own deadline, and running dossiers with theirs, less
+    what SentAlert records. Leader steps are never assigned before they complete, so their alerts
+    name no assignee either way. Only for dossiers whose current step is at the resolving agency
+    (the property test's world): elsewhere the whole-dossier alert names no assignee there.
+    """
+    from notifications.constants import AlertLevel
+    from notifications.models import SentAlert
+    from notifications.selectors import RUNNING, DueAlert, horizons
+
+    window = horizons(now)
+    if not window["working_day"]:
+        return set()
+    sent = set(SentAlert.objects.values_list("dossier_id", "step_id", "level"))
+    soon = window["soon_until"]
+    found = set()
+    steps = DossierStep.objects.filter(
+        started_at__isnull=False, completed_at__isnull=True, due_at__isnull=False, dossier__state__in=RUNNING
+    )
+    for step in steps:
+        level = AlertLevel.OVERDUE if step.due_at <= now else AlertLevel.DUE_SOON if step.due_at <= soon else None
+        if level and (step.dossier_id, step.pk, level) not in sent:
+            alert = DueAlert(step.dossier_id, step.pk, level, step.due_at, step.agency_id, step.role, step.assignee_id)
+            found.add(alert)
+    for dossier in Dossier.objects.filter(state__in=RUNNING, current_due_at__isnull=False):
+        due = dossier.current_due_at
+        levels = [AlertLevel.OVERDUE if due <= now else AlertLevel.DUE_SOON if due <= soon else None]
+        if not dossier.apologised and window["apology_from"] < due <= window["apology_until"]:
+            levels.append(AlertLevel.APOLOGY_PROMPT)
+        for level in levels:
+            if level and (dossier.pk, None, level) not in sent:
+                found.add(DueAlert(dossier.pk, None, level, due, dossier.agency_id, "", dossier.assignee_id))
+    return found

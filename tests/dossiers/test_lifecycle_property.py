@@ -37,11 +37,12 @@ from dossiers.constants import DossierState as S
 from dossiers.holdings import holdings_for
 from dossiers.models import Dossier, DossierHolding
 from dossiers.services import ConflictError, DossierError, NotAllowedError
+from notifications.selectors import alerts_due
 from portal.accounts.constants import Role
 from procedures.constants import AgencyKind, StepAgencyRule, StepRole
 from tests.dossiers import builders
 from tests.dossiers.builders import PDF_BYTES, World, pdf_upload
-from tests.dossiers.queue_reference import reference_queue
+from tests.dossiers.queue_reference import reference_alerts, reference_queue
 from tests.factories import (
     AgencyFactory,
     FeeItemFactory,
@@ -667,6 +668,22 @@ def test_the_lifecycle_follows_the_graph_whatever_happens(monkeypatch):
     )
 
 
+# What a holding row says; the stored rows must say what holdings_for computes.
+HOLDING_FIELDS = (
+    "agency_id",
+    "step_id",
+    "role",
+    "bucket",
+    "state",
+    "assignee_id",
+    "due_at",
+    "is_running",
+    "is_primary",
+    "apologised",
+    "step_due_at",
+)
+
+
 class DossierLifecycleWithQueues(DossierLifecycle):
     """The same machine, also checking every officer's queues against the slow reference after each step."""
 
@@ -683,14 +700,18 @@ class DossierLifecycleWithQueues(DossierLifecycle):
         self.queues_checked = fingerprint
         for dossier in Dossier.objects.filter(pk__in=self.dossier_ids):
             stored = sorted(
-                (h.agency_id, h.step_id, h.role, h.bucket, h.state, h.assignee_id, h.due_at, h.is_running)
+                tuple(getattr(h, name) for name in HOLDING_FIELDS)
                 for h in DossierHolding.objects.filter(dossier=dossier)
             )
             computed = sorted(
-                (h.agency_id, h.step_id, h.role, h.bucket, h.state, h.assignee_id, h.due_at, h.is_running)
-                for h in holdings_for(dossier, dossier.steps.all())
+                tuple(getattr(h, name) for name in HOLDING_FIELDS) for h in holdings_for(dossier, dossier.steps.all())
             )
             assert stored == computed, (dossier.state, stored, computed)
+            # The one row standing for the dossier is the resolving agency's.
+            primary = [row[0] for row in stored if row[HOLDING_FIELDS.index("is_primary")]]
+            assert primary == ([dossier.agency_id] if stored else []), stored
+        # The deadline alerts read from holdings are those the dossiers and steps say.
+        assert set(alerts_due(now, limit=1000)) == reference_alerts(now)
         officers = [self.world.reception, self.world.specialist, self.world.leader, self.outsiders[Role.LEADER]]
         if self.world.police_officer is not None:
             officers.append(self.world.police_officer)
