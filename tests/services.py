@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -230,19 +231,30 @@ def _clamd_bin() -> str | None:
 
 @pytest.fixture(scope="session")
 def clamd_url() -> str:
-    """A clamd of this run's own on a free loopback port, with a signature database built here.
-
-    The official signature mirror cannot be reached from these machines, so the database holds only
-    the EICAR test file: its MD5 (local.hdb, the whole file) and its bytes as a body signature
-    (local.ndb, found anywhere, e.g. inside a PDF). Production updates its database with freshclam.
-    """
+    """A clamd of this run's own on a free loopback port (start_clamd), stopped at the end of the run."""
     if os.environ.get("TEST_CLAMAV_URL"):
         return os.environ["TEST_CLAMAV_URL"]
     if _clamd_bin() is None or not shutil.which("sigtool"):
         _ensure_packages()
+    try:
+        url, stop = start_clamd()
+    except RuntimeError as exc:
+        unavailable(str(exc))
+    _state["stops"].append(stop)
+    return url
+
+
+def start_clamd() -> tuple[str, Callable[[], None]]:
+    """Start a clamd on a free loopback port with a signature database built here: (tcp URL, stop).
+
+    The official signature mirror cannot be reached from these machines, so the database holds only
+    the EICAR test file: its MD5 (local.hdb, the whole file) and its bytes as a body signature
+    (local.ndb, found anywhere, e.g. inside a PDF). Production updates its database with freshclam.
+    The benchmark (bench/province.py) uses it too, so that uploads go through the real INSTREAM protocol.
+    """
     clamd, sigtool = _clamd_bin(), shutil.which("sigtool")
     if clamd is None or sigtool is None:
-        unavailable("ClamAV is not installed (Debian package clamav-daemon)")
+        raise RuntimeError("ClamAV is not installed (Debian package clamav-daemon)")
     base = tempfile.mkdtemp(prefix="portal-clamd-")
     database = os.path.join(base, "db")
     os.mkdir(database)
@@ -272,7 +284,7 @@ def clamd_url() -> str:
         process.kill()
         detail = (process.stderr.read() or b"").decode(errors="replace")[-200:] if process.poll() is not None else ""
         shutil.rmtree(base, ignore_errors=True)
-        unavailable(f"clamd did not start: {detail or 'timeout'}")
+        raise RuntimeError(f"clamd did not start: {detail or 'timeout'}")
 
     def stop() -> None:
         process.terminate()
@@ -280,8 +292,7 @@ def clamd_url() -> str:
             process.wait(10)
         shutil.rmtree(base, ignore_errors=True)
 
-    _state["stops"].append(stop)
-    return f"tcp://127.0.0.1:{port}"
+    return f"tcp://127.0.0.1:{port}", stop
 
 
 # --- Chromium -------------------------------------------------------------------------------------

@@ -488,3 +488,11 @@ def test_a_played_interconnected_dossier_completes_every_agency_step_before_appr
         (pw.police.pk, 2),
         (pw.insurance.pk, 1),
     ]
+
+
+def test_the_bench_logs_officers_in_with_load_demos_published_credentials():
+    from bench import province
+    from procedures.management.commands import load_demo
+
+    assert province.DEMO_TOTP_SECRET == load_demo.DEMO_TOTP_SECRET
+    assert province.DEMO_PASSWORD == load_demo.DEMO_PASSWORD
