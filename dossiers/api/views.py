@@ -33,11 +33,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView, exception_handler
 
 from dossiers.privacy.services import consent_record, personal_data_access_record
 from portal.client_ip import client_ip
+from portal.ratelimit import rate_hit
 
 from .. import selectors, services
 from ..constants import DossierState, FileKind, ResultChannel
@@ -513,24 +514,28 @@ class FileDownloadView(ApiView):
 # --- public ------------------------------------------------------------------------------------
 
 
-class TrackThrottle(SimpleRateThrottle):
+class TrackThrottle(BaseThrottle):
     """Codes are sequential: limit how fast anyone can walk through them.
 
     The rate is settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dossier_track"]; the address is
-    the one every limit uses (portal.client_ip), never a forwarded header the client wrote.
+    the one every limit uses (portal.client_ip), never a forwarded header the client wrote. Counted
+    by one atomic upsert (portal/ratelimit.py): SimpleRateThrottle reads and rewrites the list of
+    every request time of the window through the cache, four queries per request on the database
+    cache and a list as long as the limit.
     """
 
     scope = "dossier_track"
 
-    def get_rate(self):
-        # Read at each request, not at import, so that the setting (and a test's override) holds.
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+    def allow_request(self, request, view):
+        rate = api_settings.DEFAULT_THROTTLE_RATES[self.scope]  # read per request: tests override it
+        self.hit = rate_hit(scope=self.scope, ident=self.get_ident(request), rate=rate)
+        return not self.hit.limited
 
     def get_ident(self, request):
         return client_ip(request)
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def wait(self):
+        return self.hit.retry_after()
 
 
 class TrackView(ApiView):
