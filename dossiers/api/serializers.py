@@ -693,4 +693,4 @@ class TrackSerializer(serializers.ModelSerializer):
     def get_steps(self, obj: Dossier):
         from ..selectors import dossier_timeline
 
-        return TrackStepSerializer(dossier_timeline(obj), many=True).data
+        return TrackStepSerializer(dossier_timeline(obj, with_assignee=False), many=True).data

@@ -30,7 +30,7 @@ def track(request, code: str | None = None):
     if dossier is not None:
         context.update(
             explanation=STATE_EXPLANATIONS.get(dossier.state, ""),
-            steps=dossier_timeline(dossier),
+            steps=dossier_timeline(dossier, with_assignee=False),
             procedure_name=dossier.procedure_name or dossier.procedure.name,
         )
     elif code:
