@@ -40,7 +40,8 @@ class PrivacyError(Exception):
 # --- consent ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+# One statement (bulk_create): inside a caller's transaction a savepoint would protect nothing.
+@transaction.atomic(savepoint=False)
 def consent_record(
     *, user, context: str, choices: dict[str, bool], dossier: Dossier | None = None, text_version: str = ""
 ) -> list[Consent]:
