@@ -511,10 +511,7 @@ def dossier_set_exemption(*, dossier: Dossier, user, group: str) -> Dossier:
     return dossier
 
 
-# No savepoint inside a caller's transaction (the submit views wrap it with the consent record): a
-# failure inside rolls the caller's transaction back whole, which is what each caller wants anyway,
-# and a submission costs no SAVEPOINT/RELEASE round trips.
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def dossier_submit(*, dossier: Dossier, user, expected_version: int | None = None) -> Dossier:
     """Submit a complete draft: fees are frozen; the dossier waits for reception. Idempotent per version."""
     dossier = _lock(dossier, expected_version)

