@@ -63,7 +63,18 @@ def test_tracking_page_and_api_cost_three_statements_whatever_the_number_of_doss
         _more_dossiers(world)
 
 
-def test_the_tracking_rate_limit_is_one_statement_and_no_cache_query(world):
+@pytest.fixture
+def database_cache(settings):
+    """The production cache without REDIS_URL: a cache-backed limit would show up as portal_cache queries."""
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}
+    }
+    call_command("createcachetable", verbosity=0)
+
+
+def test_the_tracking_rate_limit_is_one_statement_and_no_cache_query(world, database_cache):
     dossier = builders.in_processing(world)
     for request in (
         lambda: Client().get(f"/tra-cuu/{dossier.code}/"),
