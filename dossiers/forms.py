@@ -275,3 +275,20 @@ class RatingForm(forms.Form):
     @property
     def scores(self) -> dict[str, int]:
         return {key: self.cleaned_data[f"score_{key}"] for key in RATING_CRITERIA}
+
+
+class _FetchedChoiceIterator(forms.models.ModelChoiceIterator):
+    """Iterates the evaluated queryset: ModelChoiceIterator's queryset.iterator() opens a server-side
+    cursor on PostgreSQL (DECLARE, FETCH, CLOSE: three round trips) for a list of a few officers."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class FetchedModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField for short lists: its options come from one ordinary query."""
+
+    iterator = _FetchedChoiceIterator

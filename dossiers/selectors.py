@@ -17,6 +17,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy
 
 from portal.accounts.constants import Role
@@ -106,7 +107,16 @@ def remember_memberships(user) -> None:
     if getattr(user, "is_authenticated", False):
         # Resolved afresh at the start of each request: a user object kept across requests (tests'
         # force_authenticate) never answers with memberships changed since.
-        user.__dict__[MEMBERSHIPS_ATTRIBUTE] = _agency_ids_by_role(user)
+        resolved = _agency_ids_by_role(user)
+        # request.user is a SimpleLazyObject (django-otp wraps Django's in one more): a wrapper's
+        # __dict__ is its own. Every layer and the User inside get them, so that the User's methods
+        # (membership_roles, agency_ids, called by templates and services) read them too.
+        target = user
+        while isinstance(target, LazyObject):
+            target.__dict__[MEMBERSHIPS_ATTRIBUTE] = resolved
+            target = target.__dict__.get("_wrapped")
+        if hasattr(target, "__dict__"):
+            target.__dict__[MEMBERSHIPS_ATTRIBUTE] = resolved
 
 
 def _agency_ids_by_role(user) -> dict[str, frozenset[int]]:
@@ -157,7 +167,9 @@ def dossier_get_for_officer(*, user, pk: int) -> Dossier:
     ids = officer_agency_ids(user)
     dossier = (
         Dossier.objects.exclude(state=S.DRAFT)
-        .select_related("procedure_version", "procedure", "agency", "receiving_agency", "assignee", "current_step")
+        .select_related(
+            "procedure_version", "procedure", "agency", "receiving_agency", "assignee", "current_step__agency"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -243,27 +255,50 @@ class TimelineRow:
     is_parallel: bool = False
 
 
-def dossier_timeline(dossier: Dossier) -> list[TimelineRow]:
-    """The steps as the tracking card (Form 06) shows them."""
-    rows = []
-    for step in (
-        DossierStep.objects.filter(dossier=dossier).select_related("agency", "assignee").order_by("order", "id")
-    ):
-        if step.started_at is None and step.completed_at is None:
-            continue
-        rows.append(
-            TimelineRow(
-                name=step.name,
-                agency=step.agency.name,
-                assignee=step.assignee.get_full_name() if step.assignee else "",
-                started_at=step.started_at,
-                due_at=step.due_at,
-                completed_at=step.completed_at,
-                timing=step.timing,
-                is_parallel=step.is_parallel,
-            )
+def dossier_timeline(dossier: Dossier, *, with_assignee: bool = True) -> list[TimelineRow]:
+    """The steps as the tracking card (Form 06) shows them: started or completed, in order.
+
+    Public tracking passes with_assignee=False: it never shows who works on a dossier, so the
+    officers' rows are not read at all; only the columns a row shows are.
+    """
+    steps = (
+        DossierStep.objects.filter(dossier=dossier)
+        .filter(Q(started_at__isnull=False) | Q(completed_at__isnull=False))
+        .select_related("agency")
+        .only(*TIMELINE_FIELDS)
+        .order_by("order", "id")
+    )
+    if with_assignee:
+        steps = steps.select_related("assignee").only(*TIMELINE_FIELDS, *ASSIGNEE_FIELDS)
+    return [
+        TimelineRow(
+            name=step.name,
+            agency=step.agency.name,
+            assignee=step.assignee.get_full_name() if with_assignee and step.assignee_id else "",
+            started_at=step.started_at,
+            due_at=step.due_at,
+            completed_at=step.completed_at,
+            timing=step.timing,
+            is_parallel=step.is_parallel,
         )
-    return rows
+        for step in steps
+    ]
+
+
+TIMELINE_FIELDS = (
+    "id",
+    "order",
+    "name",
+    "agency__name",
+    "assignee",
+    "started_at",
+    "due_at",
+    "completed_at",
+    "timing",
+    "is_parallel",
+)
+# What User.get_full_name reads.
+ASSIGNEE_FIELDS = ("assignee__full_name", "assignee__first_name", "assignee__last_name", "assignee__username")
 
 
 # --- queues -----------------------------------------------------------------------------------

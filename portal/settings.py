@@ -284,6 +284,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
     },
     "sweep-side-effects": {"task": "dossiers.sweep_side_effects", "schedule": 60.0},
+    # Ended rate-limit windows (portal/ratelimit.py): one row per address and scope otherwise stays.
+    "purge-rate-counters": {"task": "portal.tasks.purge_rate_counters", "schedule": 3600.0},
     # Due-soon and overdue alerts to officers (notifications.selectors.alerts_due).
     "scan-deadlines": {"task": "notifications.scan_deadlines", "schedule": 900.0},
     "agency-digest": {"task": "notifications.daily_digest", "schedule": crontab(hour=7, minute=0)},

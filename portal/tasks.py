@@ -12,3 +12,11 @@ def record_heartbeat(name: str = "beat") -> str:
     if not updated:
         WorkerHeartbeat.objects.get_or_create(name=name, defaults={"beat_at": timezone.now(), "count": 1})
     return name
+
+
+@shared_task(name="portal.tasks.purge_rate_counters")
+def purge_rate_counters() -> int:
+    """Delete ended rate-limit windows. Idempotent: a second run finds nothing more to delete."""
+    from .ratelimit import rate_counters_purge
+
+    return rate_counters_purge()

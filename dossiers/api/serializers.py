@@ -534,7 +534,8 @@ class DossierSerializer(DossierSummarySerializer):
         return dossier_missing_items(obj)
 
     def get_rated(self, obj: Dossier) -> bool:
-        return DossierRating.objects.filter(dossier=obj).exists()
+        # Only a returned dossier can be rated (dossier_rate), and nothing leaves that state: no query before.
+        return obj.state == S.RETURNED and DossierRating.objects.filter(dossier=obj).exists()
 
 
 # --- officer answers ---------------------------------------------------------------------------
@@ -693,4 +694,4 @@ class TrackSerializer(serializers.ModelSerializer):
     def get_steps(self, obj: Dossier):
         from ..selectors import dossier_timeline
 
-        return TrackStepSerializer(dossier_timeline(obj), many=True).data
+        return TrackStepSerializer(dossier_timeline(obj, with_assignee=False), many=True).data

@@ -33,15 +33,17 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView, exception_handler
 
 from dossiers.privacy.services import consent_record, personal_data_access_record
 from portal.client_ip import client_ip
+from portal.ratelimit import rate_hit
 
 from .. import selectors, services
 from ..constants import DossierState, FileKind, ResultChannel
 from ..filters import FILTER_KEYS, QueueFilterSet
+from ..models import Dossier
 from . import serializers as s
 
 logger = logging.getLogger("dossiers.api")
@@ -183,8 +185,12 @@ def _citizen_dossier(request, public_id):
     return selectors.dossier_get_for_citizen(user=request.user, public_id=public_id)
 
 
-def _dossier_response(request, public_id, status_code: int = status.HTTP_200_OK, headers=None) -> Response:
-    dossier = _citizen_dossier(request, public_id)
+def _dossier_response(
+    request, public_id, status_code: int = status.HTTP_200_OK, headers=None, *, written: Dossier | None = None
+) -> Response:
+    """The dossier as its applicant reads it. `written` is the instance a service has just saved under
+    its row lock, after this request's access check: it is current, so it is not read again."""
+    dossier = written if written is not None else _citizen_dossier(request, public_id)
     return Response(
         s.DossierSerializer(dossier, context={"request": request}).data, status=status_code, headers=headers
     )
@@ -306,7 +312,7 @@ class DossierListCreateView(ApiView, mixins.ListModelMixin, generics.GenericAPIV
     def _create(self, request) -> Response:
         data = _valid(s.DossierCreateSerializer, request)
         dossier = services.dossier_create_draft(procedure=data["procedure"], agency=data["agency"], owner=request.user)
-        return _dossier_response(request, dossier.public_id, status.HTTP_201_CREATED)
+        return _dossier_response(request, dossier.public_id, status.HTTP_201_CREATED, written=dossier)
 
 
 class DossierDetailView(ApiView):
@@ -328,8 +334,8 @@ class DossierAnswersView(ApiView):
     def patch(self, request, public_id):
         dossier = _citizen_dossier(request, public_id)
         data = _valid(s.AnswersUpdateSerializer, request, form_fields=dossier.snapshot.get("form_fields", []))
-        services.dossier_save_answers(dossier=dossier, user=request.user, answers=data["answers"])
-        return _dossier_response(request, public_id)
+        saved = services.dossier_save_answers(dossier=dossier, user=request.user, answers=data["answers"])
+        return _dossier_response(request, public_id, written=saved)
 
 
 class DossierFilesView(ApiView):
@@ -387,10 +393,11 @@ class CitizenActionView(ApiView):
     def post(self, request, public_id):
         dossier = _citizen_dossier(request, public_id)
         data = dict(_valid(self.request_serializer, request))
-        self.perform(dossier, request.user, data.pop("version", None), data)
-        return _dossier_response(request, public_id)
+        written = self.perform(dossier, request.user, data.pop("version", None), data)
+        return _dossier_response(request, public_id, written=written)
 
-    def perform(self, dossier, user, version, data) -> None:
+    def perform(self, dossier, user, version, data) -> Dossier | None:
+        """Run the action; return the dossier the service saved when nothing else changed it after."""
         raise NotImplementedError
 
 
@@ -412,7 +419,7 @@ class DossierSubmitView(CitizenActionView):
 
     def perform(self, dossier, user, version, data):
         with transaction.atomic():
-            services.dossier_submit(dossier=dossier, user=user, expected_version=version)
+            submitted = services.dossier_submit(dossier=dossier, user=user, expected_version=version)
             consent_record(
                 user=user,
                 dossier=dossier,
@@ -423,6 +430,7 @@ class DossierSubmitView(CitizenActionView):
                     "data_reuse": data.get("consent_data_reuse", False),
                 },
             )
+        return submitted
 
 
 @_citizen_action(s.WithdrawSerializer, "Rút hồ sơ", "Chỉ khi hồ sơ chưa được tiếp nhận.")
@@ -513,24 +521,28 @@ class FileDownloadView(ApiView):
 # --- public ------------------------------------------------------------------------------------
 
 
-class TrackThrottle(SimpleRateThrottle):
+class TrackThrottle(BaseThrottle):
     """Codes are sequential: limit how fast anyone can walk through them.
 
     The rate is settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dossier_track"]; the address is
-    the one every limit uses (portal.client_ip), never a forwarded header the client wrote.
+    the one every limit uses (portal.client_ip), never a forwarded header the client wrote. Counted
+    by one atomic upsert (portal/ratelimit.py): SimpleRateThrottle reads and rewrites the list of
+    every request time of the window through the cache, four queries per request on the database
+    cache and a list as long as the limit.
     """
 
     scope = "dossier_track"
 
-    def get_rate(self):
-        # Read at each request, not at import, so that the setting (and a test's override) holds.
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+    def allow_request(self, request, view):
+        rate = api_settings.DEFAULT_THROTTLE_RATES[self.scope]  # read per request: tests override it
+        self.hit = rate_hit(scope=self.scope, ident=self.get_ident(request), rate=rate)
+        return not self.hit.limited
 
     def get_ident(self, request):
         return client_ip(request)
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def wait(self):
+        return self.hit.retry_after()
 
 
 class TrackView(ApiView):

@@ -43,6 +43,7 @@ from ..forms import (
     AnswersForm,
     ApplicantForm,
     DeliveryForm,
+    FetchedModelChoiceField,
     ReasonForm,
     SupplementRequestForm,
     UploadForm,
@@ -107,8 +108,11 @@ def _specialists(agency_ids):
 
 
 def _covering_ids(agency: Agency) -> list[int]:
-    """The agency and its ancestors: a membership in any of them covers the agency."""
-    return [a.pk for a in agency.ancestors()] + [agency.pk]
+    """The agency and its ancestors: a membership in any of them covers the agency.
+
+    Read from the materialised path ("/1/4/9/" holds the ids from the root down to the agency itself).
+    """
+    return [int(part) for part in agency.path.strip("/").split("/") if part] or [agency.pk]
 
 
 def _deadline_badge(dossier: Dossier, now: dt.datetime) -> str:
@@ -211,7 +215,7 @@ def queue(request):
 
 
 class BulkAssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee = FetchedModelChoiceField(
         label=gettext_lazy("Phân công cho chuyên viên"), queryset=User.objects.none(), empty_label=None
     )
 
@@ -351,7 +355,7 @@ def _record_counter_payment(user, dossier, form):
 
 
 class AssignForm(NoteForm):
-    assignee = forms.ModelChoiceField(label=gettext_lazy("Chuyên viên xử lý"), queryset=User.objects.none())
+    assignee = FetchedModelChoiceField(label=gettext_lazy("Chuyên viên xử lý"), queryset=User.objects.none())
     field_order = ["version", "assignee", "note"]
 
     def __init__(self, *args, **kwargs):
@@ -859,6 +863,12 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
         for event in dossier.events.prefetch_related("attachments").order_by("created_at", "id")
     ]
     forms_issued = [f for f in files if f.kind == FileKind.FORM]
+    # Each appointment's form is one of the dossier's files, loaded above: no query per appointment.
+    by_id = {f.pk: f for f in files}
+    appointments = list(dossier.appointments.all())
+    for appointment in appointments:
+        if appointment.form_id in by_id:
+            appointment.form = by_id[appointment.form_id]
     return {
         "dossier": dossier,
         "procedure_name": snapshot.get("name", dossier.procedure.name),
@@ -868,6 +878,7 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
         "other_files": other_files,
         "results": [f for f in files if f.kind == FileKind.RESULT],
         "forms_issued": forms_issued,
+        "appointments": appointments,
         "receipt": next((f for f in reversed(forms_issued) if f.form_number == FormNumber.RECEIPT), None),
         "fees": list(dossier.fees.all()),
         "timeline": dossier_timeline(dossier),

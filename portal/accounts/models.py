@@ -89,9 +89,17 @@ class User(AbstractUser):
         return roles or {Role.CITIZEN}
 
     def agency_ids(self, role: str | None = None) -> set[int]:
-        """Agencies whose work this user sees: those of their memberships and every unit below them."""
+        """Agencies whose work this user sees: those of their memberships and every unit below them.
+
+        An officer request has them already (dossiers.selectors.remember_memberships): no query then.
+        """
         from procedures.models import Agency
 
+        remembered = self.__dict__.get("_officer_memberships")
+        if remembered is not None:
+            if role:
+                return set(remembered.get(role, ()))
+            return set().union(*remembered.values())
         memberships = self.memberships.select_related("agency")
         if role:
             memberships = memberships.filter(role=role)
