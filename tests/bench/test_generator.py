@@ -193,6 +193,8 @@ def normalise(dossier: dict, steps, events, files, fees, pauses, effects, attach
 
     def file_plain(row: dict) -> dict:
         out = plain(row)
+        # A form of a dossier without a code (refused at reception) is named after the dossier's id.
+        out["original_name"] = out["original_name"].replace(f"-{dossier['id']}.pdf", "-<dossier id>.pdf")
         assert STORED_NAME.match(out.pop("file")), row["file"]
         out["size"], out["sha256"] = shape(out["size"]), len(out["sha256"])
         return out
