@@ -215,9 +215,11 @@ def test_every_selection_query_is_one_range_of_a_holdings_index_in_due_order(wor
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Seq Scan" not in plan, plan
-            assert re.search(
-                r"Index (Only )?Scan using holding_(step|primary)_due_idx on dossiers_dossierholding", plan
-            ), plan
+            # The digest's per-agency counts (no LIMIT, grouped) read the primary rows only, through either
+            # partial index on them: on a few rows the planner picks either; the alert queries below must
+            # read the due index in order.
+            indexes = "step_due_idx|primary_due_idx" if "LIMIT" in sql else "step_due_idx|primary_due_idx|one_primary"
+            assert re.search(rf"Index (Only )?Scan using holding_({indexes}) on dossiers_dossierholding", plan), plan
             if "LIMIT" in sql:  # an alert query: read in deadline order up to its limit, never sorted
                 assert plan.lstrip().startswith("Limit"), plan
                 assert "Sort" not in plan, plan
