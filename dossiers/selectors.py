@@ -356,6 +356,9 @@ class TabRanges:
     columns: tuple[tuple[str, str], ...]  # (field, PostgreSQL array type)
     pairs: tuple[tuple, ...]
     where: Q = field(default_factory=Q)
+    # The same condition as `where`, as SQL on the holdings row `h` (the unfiltered queries' fast path).
+    where_sql: str = ""
+    where_params: tuple = ()
 
 
 def queue_tab_ranges(user, tab: str, *, now: dt.datetime) -> TabRanges:
@@ -380,9 +383,11 @@ def queue_tab_ranges(user, tab: str, *, now: dt.datetime) -> TabRanges:
     running = (("agency_id", "bigint"), ("is_running", "boolean"))
     if tab == "due_soon":
         where = Q(due_at__gte=now, due_at__lt=now + DUE_SOON)
-        return TabRanges(running, tuple((a, True) for a in sorted(everywhere)), where)
+        sql = "h.due_at >= %s AND h.due_at < %s"
+        return TabRanges(running, tuple((a, True) for a in sorted(everywhere)), where, sql, (now, now + DUE_SOON))
     if tab == "overdue":
-        return TabRanges(running, tuple((a, True) for a in sorted(everywhere)), Q(due_at__lt=now))
+        pairs = tuple((a, True) for a in sorted(everywhere))
+        return TabRanges(running, pairs, Q(due_at__lt=now), "h.due_at < %s", (now,))
     return TabRanges(running, tuple((a, flag) for a in sorted(everywhere) for flag in (True, False)))
 
 
@@ -400,6 +405,7 @@ def _holding_ids(
     ranges: TabRanges, base: QuerySet[DossierHolding], cursor, limit: int
 ) -> tuple[str, list] | list[tuple[int, dt.datetime | None]]:
     """The first `limit` (dossier_id, due_at) of the tab after `cursor`: SQL on PostgreSQL, rows elsewhere."""
+    unfiltered = not base.query.where
     base = base.filter(ranges.where)
     if connection.vendor != "postgresql":
         match = Q(pk__in=[])
@@ -416,6 +422,8 @@ def _holding_ids(
             .order_by(F("due_at").asc(nulls_last=True), "dossier_id")
         )
         return list(qs[:limit])
+    if unfiltered:
+        return _holding_ids_sql(ranges, cursor, limit)
     names = [name for name, _type in ranges.columns]
     # Correlated with the unnest row: the names are the constant columns of TabRanges, never input.
     correlated = base.filter(**{name: RawSQL(f"p.{name}", ()) for name in names})  # noqa: S611
@@ -433,6 +441,44 @@ def _holding_ids(
     sql = (
         f"SELECT DISTINCT x.dossier_id, x.due_at FROM unnest({arrays}) AS p({', '.join(names)}) "  # noqa: S608
         f"CROSS JOIN LATERAL ({' UNION ALL '.join(branches)}) AS x(dossier_id, due_at) "
+        "ORDER BY x.due_at ASC NULLS LAST, x.dossier_id ASC LIMIT %s"
+    )
+    return sql, [*columns, *params, limit]
+
+
+def _holding_ids_sql(ranges: TabRanges, cursor, limit: int) -> tuple[str, list]:
+    """_holding_ids without filters, written as SQL: the same plan, without compiling ORM queries.
+
+    A page and its tab counts build up to eighteen such branch queries; compiling them through the
+    ORM was most of a queue request's Python time at a province's scale (bench/RESULTS.md).
+    """
+    names = [name for name, _type in ranges.columns]
+    # The names are TabRanges' constant columns, never input; every value is a parameter.
+    match = " AND ".join(f"h.{name} = p.{name}" for name in names)
+    if ranges.where_sql:
+        match += f" AND {ranges.where_sql}"
+    order = "ORDER BY h.due_at, h.dossier_id LIMIT %s"
+    branches, params = [], []
+    if cursor is None:
+        branches += [f"h.due_at IS NOT NULL {order}", f"h.due_at IS NULL {order}"]
+        params += [*ranges.where_params, limit, *ranges.where_params, limit]
+    elif cursor[0] is None:
+        branches.append(f"h.due_at IS NULL AND h.dossier_id > %s {order}")
+        params += [*ranges.where_params, cursor[1], limit]
+    else:
+        due, pk = cursor
+        branches += [f"(h.due_at > %s OR (h.due_at = %s AND h.dossier_id > %s)) {order}", f"h.due_at IS NULL {order}"]
+        params += [*ranges.where_params, due, due, pk, limit, *ranges.where_params, limit]
+    table = DossierHolding._meta.db_table
+    lateral = " UNION ALL ".join(
+        f"(SELECT h.dossier_id, h.due_at FROM {table} h WHERE {match} AND {branch})"  # noqa: S608 - constants
+        for branch in branches
+    )
+    arrays = ", ".join(f"%s::{pgtype}[]" for _name, pgtype in ranges.columns)
+    columns = [list(column) for column in zip(*ranges.pairs, strict=True)] if ranges.pairs else [[] for _ in names]
+    sql = (
+        f"SELECT DISTINCT x.dossier_id, x.due_at FROM unnest({arrays}) AS p({', '.join(names)}) "  # noqa: S608
+        f"CROSS JOIN LATERAL ({lateral}) AS x(dossier_id, due_at) "
         "ORDER BY x.due_at ASC NULLS LAST, x.dossier_id ASC LIMIT %s"
     )
     return sql, [*columns, *params, limit]

@@ -543,7 +543,12 @@ class DossierSerializer(DossierSummarySerializer):
 
 class OfficerRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    full_name = serializers.CharField(source="get_full_name")
+    # A method field, not source="get_full_name": DRF inspects a callable source's signature on
+    # every row, a large share of a 50-row queue page.
+    full_name = serializers.SerializerMethodField()
+
+    def get_full_name(self, obj) -> str:
+        return obj.get_full_name()
 
 
 class StepSerializer(serializers.Serializer):
@@ -564,10 +569,15 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["action", "action_label", "actor_name", "from_state", "to_state", "note", "created_at"]
 
 
+STATE_LABELS = dict(DossierState.choices)
+
+
 class QueueItemSerializer(serializers.ModelSerializer):
     procedure = DossierProcedureSerializer()
     agency = DossierAgencySerializer()
-    state_label = serializers.CharField(source="get_state_display")
+    # get_state_display rebuilds a dict of the lazily translated choices and DRF inspects its signature
+    # on every row: the label is looked up in a dict built once instead.
+    state_label = serializers.SerializerMethodField()
     assignee = OfficerRefSerializer(allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
     # Lists show the CCCD masked (037******517); the full number only on the dossier itself.
@@ -592,6 +602,9 @@ class QueueItemSerializer(serializers.ModelSerializer):
             "is_overdue",
             "assignee",
         ]
+
+    def get_state_label(self, obj: Dossier) -> str:
+        return str(STATE_LABELS.get(obj.state, obj.state))
 
     def get_applicant_id_number_masked(self, obj: Dossier) -> str:
         from dossiers.privacy.masking import mask_cccd

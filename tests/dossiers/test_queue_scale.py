@@ -303,3 +303,28 @@ def test_a_draft_costs_no_holdings_query_and_a_closed_dossier_keeps_no_rows(worl
     assert not any("dossierholding" in q["sql"] for q in queries)
     returned = builders.returned(world)
     assert not DossierHolding.objects.filter(dossier=returned).exists()
+
+
+def test_the_unfiltered_sql_path_returns_what_the_orm_path_returns_for_every_tab_and_cursor(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQL fast path is PostgreSQL's; SQLite reads rows through the ORM")
+    build(world, 12)
+    DossierHolding.objects.filter(pk__in=DossierHolding.objects.values("pk")[:3]).update(due_at=None)
+    now = timezone.now()
+    anything = DossierHolding.objects.filter(pk__gte=0)  # a filter that keeps every row: the ORM path
+    compared = []
+    for officer in (world.reception, world.specialist, world.leader):
+        for tab in selectors.QUEUE_TABS:
+            ranges = selectors.queue_tab_ranges(officer, tab, now=now)
+            if not ranges.pairs:
+                continue
+            everything = selectors._fetch(selectors._holding_ids(ranges, anything, None, 100))
+            cursors = [None] + [(due, pk) for pk, due in everything[:: max(len(everything) // 3, 1)]]
+            for cursor in cursors:
+                fast = selectors._fetch(selectors._holding_ids(ranges, DossierHolding.objects.all(), cursor, 5))
+                slow = selectors._fetch(selectors._holding_ids(ranges, anything, cursor, 5))
+                assert fast == slow, (officer, tab, cursor)
+                compared.append((tab, cursor is not None and cursor[0] is None, len(fast)))
+    # Rows were compared on every kind of tab, after a cursor with a due time and after one without.
+    assert {tab for tab, _null, n in compared if n} >= {"new", "all", "mine"}
+    assert any(null for _tab, null, _n in compared)
