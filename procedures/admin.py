@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin_scope import AgencyScopedAdminMixin, InlineScopedMixin, administered_agency_ids
@@ -62,7 +63,7 @@ class AgencyAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
         """Each scheme's identifiers with their periods (recorded on save, read-only)."""
         rows = obj.identifier_history.order_by("scheme", "valid_from", "id") if obj.pk else []
         return format_html_join(
-            format_html("<br>"),
+            mark_safe("<br>"),
             "{}: {} ({} – {})",
             (
                 (
