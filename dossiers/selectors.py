@@ -436,14 +436,7 @@ def _holding_ids(
         )
         branches.append(f"({sql})")
         params.extend(branch_params)
-    arrays = ", ".join(f"%s::{pgtype}[]" for _name, pgtype in ranges.columns)
-    columns = [list(column) for column in zip(*ranges.pairs, strict=True)] if ranges.pairs else [[] for _ in names]
-    sql = (
-        f"SELECT DISTINCT x.dossier_id, x.due_at FROM unnest({arrays}) AS p({', '.join(names)}) "  # noqa: S608
-        f"CROSS JOIN LATERAL ({' UNION ALL '.join(branches)}) AS x(dossier_id, due_at) "
-        "ORDER BY x.due_at ASC NULLS LAST, x.dossier_id ASC LIMIT %s"
-    )
-    return sql, [*columns, *params, limit]
+    return _over_pairs(ranges, branches, params, limit)
 
 
 def _holding_ids_sql(ranges: TabRanges, cursor, limit: int) -> tuple[str, list]:
@@ -470,15 +463,24 @@ def _holding_ids_sql(ranges: TabRanges, cursor, limit: int) -> tuple[str, list]:
         branches += [f"(h.due_at > %s OR (h.due_at = %s AND h.dossier_id > %s)) {order}", f"h.due_at IS NULL {order}"]
         params += [*ranges.where_params, due, due, pk, limit, *ranges.where_params, limit]
     table = DossierHolding._meta.db_table
-    lateral = " UNION ALL ".join(
+    selects = [
         f"(SELECT h.dossier_id, h.due_at FROM {table} h WHERE {match} AND {branch})"  # noqa: S608 - constants
         for branch in branches
-    )
+    ]
+    return _over_pairs(ranges, selects, params, limit)
+
+
+def _over_pairs(ranges: TabRanges, branches: list[str], params: list, limit: int) -> tuple[str, list]:
+    """The tab's first `limit` (dossier, due) pairs: each branch run once per pair of `ranges` (LATERAL).
+
+    Each branch reads its index range in (due_at, dossier_id) order correlated with the unnest row `p`.
+    """
+    names = [name for name, _type in ranges.columns]
     arrays = ", ".join(f"%s::{pgtype}[]" for _name, pgtype in ranges.columns)
     columns = [list(column) for column in zip(*ranges.pairs, strict=True)] if ranges.pairs else [[] for _ in names]
     sql = (
         f"SELECT DISTINCT x.dossier_id, x.due_at FROM unnest({arrays}) AS p({', '.join(names)}) "  # noqa: S608
-        f"CROSS JOIN LATERAL ({lateral}) AS x(dossier_id, due_at) "
+        f"CROSS JOIN LATERAL ({' UNION ALL '.join(branches)}) AS x(dossier_id, due_at) "
         "ORDER BY x.due_at ASC NULLS LAST, x.dossier_id ASC LIMIT %s"
     )
     return sql, [*columns, *params, limit]
