@@ -416,7 +416,7 @@ class DiscountPolicyAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "legal_basis", "is_active"]}),
         (_("Mức giảm"), {"fields": [("kind", "value"), ("combination", "order")]}),
-        (_("Phạm vi"), {"fields": ["channel", "fee_kind", "procedure", "field", "agency"]}),
+        (_("Phạm vi"), {"fields": ["channel", "fee_kind", "skip_channel_rates", "procedure", "field", "agency"]}),
         (_("Hiệu lực"), {"fields": [("valid_from", "valid_to")]}),
     ]
 

@@ -217,7 +217,12 @@ def fee_quote(
         cap = _int(item.get("max_amount"))
         if cap is not None:
             base = min(base, cap)
-        own = [p for p in policies if not p.fee_kind or p.fee_kind == item.get("kind")]
+        own = [
+            p
+            for p in policies
+            if (not p.fee_kind or p.fee_kind == item.get("kind"))
+            and not (p.skip_channel_rates and by_channel is not None)
+        ]
         remaining = base
         applied: list[dict] = []
         best = [p for p in own if p.combination == DiscountCombination.BEST]

@@ -678,6 +678,16 @@ class DiscountPolicy(TimeStampedModel):
         _("cách kết hợp"), max_length=10, choices=DiscountCombination.choices, default=DiscountCombination.BEST
     )
     order = models.PositiveSmallIntegerField(_("thứ tự cộng dồn"), default=0)
+    # A line whose own online (or postal) rate is set by law already carries the incentive for that
+    # channel (e.g. Circular 75/2022 residence fees); a council's "50% online" must not halve it again.
+    skip_channel_rates = models.BooleanField(
+        _("không áp dụng cho khoản có mức thu riêng theo cách thức nộp"),
+        default=False,
+        help_text=_(
+            "Chọn khi văn bản chỉ giảm các khoản chưa có mức thu riêng cho cách thức nộp của hồ sơ "
+            "(ví dụ lệ phí đăng ký cư trú đã có mức thu trực tuyến theo Thông tư 75/2022/TT-BTC)."
+        ),
+    )
     is_active = models.BooleanField(_("đang áp dụng"), default=True)
 
     class Meta:

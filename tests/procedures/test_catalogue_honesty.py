@@ -107,3 +107,27 @@ def test_the_public_page_marks_examples_and_shows_every_source(client, settings)
     verified = client.get(reverse("procedures:detail", args=["1.001193"])).content.decode()
     assert "Dữ liệu minh họa." not in verified
     assert "Luật Hộ tịch 2014, Điều 11 khoản 1 điểm b" in verified
+
+
+@pytest.mark.django_db
+def test_the_demo_online_discount_does_not_halve_a_legal_online_rate_again(settings):
+    """The demo's 50% online policy applies to lệ phí without a rate of their own for the channel."""
+    import datetime as dt
+
+    from procedures.fees import fee_quote
+    from procedures.models import Procedure
+
+    settings.DEBUG = True  # load_demo refuses to create its accounts otherwise
+    call_command("load_demo", quiet=True)
+    settings.DEBUG = False
+
+    def online_total(code: str) -> int:
+        procedure = Procedure.objects.get(national_code=code)
+        version = procedure.versions.order_by("-number").first()
+        agency = procedure.agencies.first()
+        return fee_quote(
+            snapshot=version.snapshot, procedure=procedure, agency=agency, channel="online", on=dt.date(2026, 6, 1)
+        ).total
+
+    assert online_total("1.004194") == 7_000  # Circular 75/2022's online rate, not 3,500
+    assert online_total("1.001612") == 50_000  # 100,000 with no online rate of its own: halved

@@ -155,3 +155,14 @@ def test_an_old_version_snapshot_without_the_new_fee_keys_still_quotes():
     version.snapshot["fees"] = [{"kind": "le_phi", "name": "Cũ", "amount": 30000, "condition_field": ""}]
     result = fee_quote(snapshot=version.snapshot, procedure=procedure, agency=None, channel="online", on=DAY)
     assert result.total == 30000
+
+
+def test_policy_that_skips_channel_rates_leaves_a_legal_online_rate_undiscounted(residence):
+    """Circular 75/2022's online rate is the incentive already; a council's 50% applies to the rest only."""
+    DiscountPolicyFactory(value=50, channel=FeeChannel.ONLINE, skip_channel_rates=True)
+    FeeItemFactory(procedure=residence, name="Phí cấp bản sao", amount=10000)
+    online = quote(residence, FeeChannel.ONLINE)
+    by_name = {line.name: line for line in online.lines}
+    assert (by_name["Lệ phí đăng ký tạm trú"].base, by_name["Lệ phí đăng ký tạm trú"].total) == (7000, 7000)
+    assert by_name["Lệ phí đăng ký tạm trú"].discounts == []
+    assert (by_name["Phí cấp bản sao"].base, by_name["Phí cấp bản sao"].total) == (10000, 5000)

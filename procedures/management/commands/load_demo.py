@@ -295,6 +295,8 @@ def load_fee_policies() -> None:
             "channel": "online",
             "fee_kind": "le_phi",
             "valid_from": dt.date(2026, 1, 1),
+            # Fees with their own online rate in law (residence, Circular 75/2022) keep that rate.
+            "skip_channel_rates": True,
             "legal_basis": "Nghị quyết của HĐND tỉnh về mức thu lệ phí đối với hồ sơ trực tuyến (dữ liệu minh họa)",
         },
     )
