@@ -28,6 +28,7 @@ from .models import (
     ProcessingStep,
     RequiredDocument,
 )
+from .selectors import agencies_without_commune_police
 from .services import ImportError_, procedure_publish_version, procedures_export, procedures_import
 
 
@@ -194,6 +195,23 @@ class ProcessingStepFormSet(PublishRequiresFormSet):
                 _("Tổng thời gian các bước (%(total)s ngày) vượt thời hạn giải quyết của thủ tục (%(days)s ngày)."),
                 params={"total": total, "days": days},
             )
+        if self.instance.is_published and any(
+            form.cleaned_data.get("agency_rule") == StepAgencyRule.COMMUNE_POLICE for form in self.live_forms()
+        ):
+            # The agencies as ticked in this same POST (ProcedureAdmin.save_form), else as saved.
+            agencies = getattr(self.instance, "posted_agencies", None)
+            if agencies is None:
+                agencies = self.instance.agencies.all() if self.instance.pk else []
+            gaps = agencies_without_commune_police(agencies)
+            if gaps:
+                raise ValidationError(
+                    _(
+                        "Chưa thể công khai: có bước do công an cấp xã giải quyết nhưng chưa có đơn vị công an "
+                        "nào có địa bàn là %(agencies)s. Thêm đơn vị công an (loại “Công an”, địa bàn là xã, "
+                        "phường đó), hoặc bỏ cơ quan này khỏi thủ tục."
+                    ),
+                    params={"agencies": ", ".join(agency.name for agency in gaps)},
+                )
 
 
 class ProcessingStepForm(forms.ModelForm):
@@ -317,6 +335,13 @@ class ProcedureAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
     def version_number(self, obj):
         version = obj.current_version
         return version.number if version else "—"
+
+    def save_form(self, request, form, change):
+        procedure = super().save_form(request, form, change)
+        # The step formset validates against the agencies ticked in this POST, not yet saved (M2M).
+        if "agencies" in form.cleaned_data:
+            procedure.posted_agencies = list(form.cleaned_data["agencies"])
+        return procedure
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

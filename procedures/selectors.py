@@ -56,3 +56,16 @@ def commune_police_id(resolving_path: str, police: dict[int, int]) -> int | None
         if pk in police:
             return police[pk]
     return None
+
+
+def agencies_without_commune_police(agencies) -> list[Agency]:
+    """The resolving agencies for which a StepAgencyRule.COMMUNE_POLICE step would find no police unit.
+
+    The same rule as reception (`commune_police_id`), so that what publishing accepts, reception
+    routes: a dossier of such an agency would otherwise be refused at the counter, after the citizen
+    submitted it.
+    """
+    agencies = list(agencies)
+    communes = {pk for agency in agencies for pk in path_ids(agency.path)}
+    police = police_by_commune(commune_ids=communes)
+    return [agency for agency in agencies if commune_police_id(agency.path, police) is None]

@@ -21,6 +21,7 @@ from .models import (
     ProcessingStep,
     RequiredDocument,
 )
+from .selectors import agencies_without_commune_police
 
 EXPORT_FORMAT = "cong-dich-vu-cong/procedures"
 EXPORT_VERSION = 1
@@ -342,6 +343,14 @@ def _import_one(item: dict[str, Any], agencies: dict[str, Agency], where: str, e
             + _("tổng thời gian các bước (%(total)s ngày) vượt thời hạn giải quyết (%(days)s ngày).")
             % {"total": total, "days": procedure.processing_days}
         )
+    if procedure.is_published and any(s.agency_rule == StepAgencyRule.COMMUNE_POLICE for s in built["steps"]):
+        gaps = agencies_without_commune_police(agencies[code] for code in agency_ids if code in agencies)
+        if gaps:
+            errors.append(
+                f"{where}: "
+                + _("có bước do công an cấp xã giải quyết nhưng chưa có đơn vị công an cho: %(agencies)s.")
+                % {"agencies": ", ".join(agency.name for agency in gaps)}
+            )
     if len(errors) > before:
         return None
 

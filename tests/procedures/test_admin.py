@@ -288,11 +288,29 @@ def test_a_step_routed_to_the_commune_police_is_saved_and_cannot_also_name_an_ag
     assert response.status_code == 200
     assert "không chọn cơ quan thực hiện cố định" in page_errors(response)
     assert nothing_saved()
+    AgencyFactory(name="Công an xã Gia Viễn", kind=AgencyKind.POLICE, parent=commune.parent, locality=commune)
     response = admin_client.post(
         ADD_URL, procedure_form(field, [commune], steps=[{**routed, "agency": "", "agency_rule": "commune_police"}])
     )
     assert response.status_code == 302, page_errors(response)
     assert list(ProcessingStep.objects.values_list("agency_rule", "agency")) == [("commune_police", None)]
+
+
+def test_a_commune_police_step_cannot_be_published_for_a_commune_without_a_police_unit(admin_client, field, commune):
+    """Its dossiers would be refused at reception after the citizen submitted them (issue 7, point 16)."""
+    other = AgencyFactory(name="UBND xã Gia Hưng", parent=commune.parent)
+    AgencyFactory(name="Công an xã Gia Hưng", kind=AgencyKind.POLICE, parent=commune.parent, locality=other)
+    routed = {"order": "1", "name": "Đăng ký thường trú", "role": StepRole.SPECIALIST, "duration_days": "3"}
+    steps = [{**routed, "agency": "", "agency_rule": "commune_police"}]
+    response = admin_client.post(ADD_URL, procedure_form(field, [commune, other], steps=steps))
+    assert response.status_code == 200
+    errors = page_errors(response)
+    assert "chưa có đơn vị công an nào có địa bàn là UBND xã Gia Viễn." in errors
+    assert "Gia Hưng" not in errors
+    assert nothing_saved()
+    # As a draft it may be saved; the police unit can be added before publishing.
+    response = admin_client.post(ADD_URL, procedure_form(field, [commune], steps=steps, is_published=None))
+    assert response.status_code == 302, page_errors(response)
 
 
 def test_a_step_marked_for_deletion_does_not_count_towards_the_processing_time(admin_client, field, commune):

@@ -669,3 +669,30 @@ def test_a_conditional_fee_must_name_a_real_field_and_choice(condition_field, co
     assert any(message in m for m in excinfo.value.messages)
     assert Procedure.objects.count() == 0
     assert Field.objects.filter(code="XD").count() == 0
+
+
+def test_a_published_commune_police_step_needs_a_police_unit_for_every_agency(agencies):
+    """Reception would refuse every dossier of a commune without one; the import says so and writes nothing."""
+    data = catalogue()
+    police_step = {
+        "order": 4,
+        "name": "Xác nhận của công an xã",
+        "role": "specialist",
+        "duration_days": "1",
+        "agency": None,
+        "agency_rule": "commune_police",
+    }
+    data["procedures"][2]["steps"].append(police_step)
+    quang_phu = Agency.objects.get(identifier="000.00.12.H56")
+    AgencyFactory(name="Công an xã Quảng Phú", kind=AgencyKind.POLICE, parent=quang_phu.parent, locality=quang_phu)
+    before = state()
+    with pytest.raises(ImportError_) as refused:
+        procedures_import(as_file(data))
+    (message,) = [m for m in refused.value.messages if "công an" in m]
+    assert message.endswith("chưa có đơn vị công an cho: UBND xã Tân Cương.")
+    assert state() == before
+    tan_cuong = Agency.objects.get(identifier="H55.242")
+    AgencyFactory(name="Công an xã Tân Cương", kind=AgencyKind.POLICE, locality=tan_cuong)
+    procedures_import(as_file(data))
+    steps = Procedure.objects.get(national_code="2.000815.000.00.00.H55").steps.order_by("order")
+    assert [s.agency_rule for s in steps] == ["fixed", "fixed", "fixed", "commune_police"]
