@@ -22,7 +22,9 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	# One pytest-xdist worker per core (TEST_WORKERS to change; 0 runs in this process). Each worker starts
+	# its own PostgreSQL, Redis, clamd and Chromium; a test file stays on one worker.
+	$(BIN)/pytest -n $${TEST_WORKERS:-auto} --dist loadfile
 
 ## lint / format: ruff
 lint: venv
