@@ -428,3 +428,21 @@ def test_the_unfiltered_sql_path_returns_what_the_orm_path_returns_for_every_tab
     # Rows were compared on every kind of tab, after a cursor with a due time and after one without.
     assert {tab for tab, _null, n in compared if n} >= {"new", "all", "mine"}
     assert any(null for _tab, null, _n in compared)
+
+
+@pytest.mark.postgres
+def test_the_search_index_migration_goes_back_to_the_index_of_every_dossier_and_forth():
+    import importlib
+
+    from django.apps import apps
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram indexes are PostgreSQL's")
+    migration = importlib.import_module("dossiers.migrations.0008_held_search_index")
+    with connection.cursor() as cursor, connection.schema_editor(atomic=False) as editor:
+        migration.restore_full_index(apps, editor)
+        assert {"dossier_search_trgm_idx"} <= {row[0] for row in _indexes(cursor, "dossiers_dossier")}
+        assert "dossier_held_search_trgm_idx" not in {row[0] for row in _indexes(cursor, "dossiers_dossier")}
+        migration.create_held_index(apps, editor)
+        names = {row[0] for row in _indexes(cursor, "dossiers_dossier")}
+        assert "dossier_held_search_trgm_idx" in names and "dossier_search_trgm_idx" not in names
