@@ -34,12 +34,14 @@ from hypothesis.stateful import (
 from dossiers import selectors, services
 from dossiers.constants import FINAL_STATES, RATING_CRITERIA, Action
 from dossiers.constants import DossierState as S
+from dossiers.filters import QueueFilterSet
 from dossiers.holdings import holdings_for
 from dossiers.models import Dossier, DossierHolding
 from dossiers.services import ConflictError, DossierError, NotAllowedError
 from notifications.selectors import alerts_due
 from portal.accounts.constants import Role
 from procedures.constants import AgencyKind, StepAgencyRule, StepRole
+from procedures.text import normalize_search
 from tests.dossiers import builders
 from tests.dossiers.builders import PDF_BYTES, World, pdf_upload
 from tests.dossiers.queue_reference import reference_alerts, reference_queue
@@ -725,6 +727,18 @@ class DossierLifecycleWithQueues(DossierLifecycle):
                 dues = [(d.current_due_at is None, d.current_due_at or now, d.pk) for d in rows]
                 assert dues == sorted(dues), tab
                 assert counts[tab] == len(listed), (tab, counts[tab], listed)
+            # The name search (limited to held dossiers, through their trigram index) lists every dossier
+            # of the queue whose applicant matches, whatever its state: the same as over every dossier.
+            everything = reference_queue(officer, "all", now=now)
+            for text in ("Lê Văn", "le van cong", "Người Lạ"):
+                match = set(
+                    Dossier.objects.filter(pk__in=everything, search_text__contains=normalize_search(text)).values_list(
+                        "pk", flat=True
+                    )
+                )
+                filterset = QueueFilterSet({"q": text}, agency_ids=selectors.officer_agency_ids(officer), now=now)
+                rows, _cursor = selectors.queue_page(officer, "all", base=filterset.qs, size=50, now=now)
+                assert {d.pk for d in rows} == match, (officer.username, text)
 
 
 @pytest.mark.django_db

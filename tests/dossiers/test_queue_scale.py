@@ -13,6 +13,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -20,11 +21,11 @@ from rest_framework.test import APIClient
 
 from dossiers import selectors, services
 from dossiers.constants import DossierState, HoldingBucket
-from dossiers.filters import QueueFilterSet
-from dossiers.models import DossierHolding
+from dossiers.filters import HELD_STATES, QueueFilterSet, dossier_search
+from dossiers.models import Dossier, DossierHolding
 from portal.accounts.constants import Role
 from tests.dossiers import builders
-from tests.factories import AgencyFactory, OfficerFactory
+from tests.factories import AgencyFactory, OfficerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -193,6 +194,105 @@ def test_every_tab_is_an_index_range_scan_of_the_holdings(world):
                         assert plan.index(line) < plan.index("Nested Loop"), plan
 
 
+# --- search by name -----------------------------------------------------------------------------
+
+
+def _every_dossier_search(text: str):
+    """The search as it was before it was limited to held dossiers: over every dossier ever submitted."""
+    from procedures.text import normalize_search
+
+    text = text.strip()
+    match = Q(code__in={text, text.upper()}) | Q(applicant_id_number=text)
+    name = normalize_search(text)
+    if any(ch.isalpha() for ch in name):
+        match |= Q(search_text__contains=name)
+    return DossierHolding.objects.filter(dossier_id__in=Dossier.objects.filter(match).values("pk"))
+
+
+def test_name_search_lists_what_a_search_of_every_dossier_lists(world):
+    """Limiting the name search to held dossiers changes no queue: closed and draft ones are in none."""
+    closed = builders.returned(world)  # the same applicant, Lê Văn Công, held by nobody
+    builders.draft(world)
+    open_ones = [builders.submitted(world), builders.in_processing(world), builders.result_ready(world)]
+    other = UserFactory(full_name="Phạm Thị Hoa", cccd="001195004321")
+    theirs = services.dossier_create_draft(procedure=world.procedure, agency=world.agency, owner=other)
+    services.dossier_save_answers(dossier=theirs, user=other, answers={"ten_ho_kinh_doanh": "Quán Hoa"})
+    services.dossier_attach_file(dossier=theirs, user=other, requirement_id=1, upload=builders.pdf_upload())
+    theirs = services.dossier_receive(
+        dossier=services.dossier_submit(dossier=theirs, user=other), officer=world.reception
+    )
+    searches = ["Lê Văn", "le van cong", "LE VAN", "công", "Phạm Thị Hoa", "pham thi", "hoa", "nobody", closed.code]
+    for user in (world.reception, world.specialist, world.leader):
+        for tab in selectors.QUEUE_TABS:
+            for text in searches:
+                filterset = QueueFilterSet({"q": text}, agency_ids=selectors.officer_agency_ids(user))
+                found = [d.pk for d in selectors.queue_page(user, tab, base=filterset.qs, size=50)[0]]
+                expected = [d.pk for d in selectors.queue_page(user, tab, base=_every_dossier_search(text), size=50)[0]]
+                assert found == expected, (user, tab, text)
+    listed = lambda text: {  # noqa: E731
+        d.pk
+        for d in selectors.queue_page(
+            world.leader,
+            "all",
+            base=QueueFilterSet({"q": text}, agency_ids=selectors.officer_agency_ids(world.leader)).qs,
+            size=50,
+        )[0]
+    }
+    assert listed("le van cong") == listed("Lê Văn Công") == {d.pk for d in open_ones}
+    assert listed("pham thi") == {theirs.pk}
+    assert listed(closed.code) == set()
+
+
+def test_the_held_states_of_the_search_are_those_with_holdings_and_those_of_the_index():
+    import importlib
+
+    from dossiers.holdings import UNHELD_STATES
+
+    migration = importlib.import_module("dossiers.migrations.0008_held_search_index")
+    assert set(HELD_STATES) == set(S.values) - set(UNHELD_STATES)
+    assert migration.HELD_STATES == HELD_STATES  # the same list, in the same order, as the index predicate
+
+
+@pytest.mark.postgres
+def test_name_search_reads_the_trigram_index_of_held_dossiers(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    build(world, 8)
+    builders.returned(world)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE dossiers_dossier")
+        # Tiny tables: make PostgreSQL show the plan it uses on a province's, where the search's
+        # candidates come from the indexes (bitmap scans) and the holdings' range joins them by hash.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        # And where the held states are 6% of a million dossiers, so that the B-tree indexes with a
+        # `state` column read far more than the trigram lists of a name: here they read nine rows and
+        # would win. Dropped inside the test's transaction (rolled back with it).
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'dossiers_dossier' AND indexdef ~ %s",
+            [r"USING btree \([^)]*\mstate\M"],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{name}"')
+        for text in ("le van", "Lê Văn Công", "PHAM"):
+            sql, params = Dossier.objects.filter(dossier_search(text)).values("pk").query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Bitmap Index Scan on dossier_held_search_trgm_idx" in plan, plan
+            assert "Seq Scan" not in plan, plan
+        # Without the states, the same search cannot use the index (the index holds held dossiers only).
+        sql, params = _every_dossier_search("le van").query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        assert "dossier_held_search_trgm_idx" not in "\n".join(row[0] for row in cursor.fetchall())
+        names = {row[0] for row in _indexes(cursor, "dossiers_dossier")}
+    assert "dossier_search_trgm_idx" not in names  # the index of every dossier is gone
+
+
+def _indexes(cursor, table: str):
+    cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+    return cursor.fetchall()
+
+
 # --- access ---------------------------------------------------------------------------------------
 
 
@@ -328,3 +428,21 @@ def test_the_unfiltered_sql_path_returns_what_the_orm_path_returns_for_every_tab
     # Rows were compared on every kind of tab, after a cursor with a due time and after one without.
     assert {tab for tab, _null, n in compared if n} >= {"new", "all", "mine"}
     assert any(null for _tab, null, _n in compared)
+
+
+@pytest.mark.postgres
+def test_the_search_index_migration_goes_back_to_the_index_of_every_dossier_and_forth():
+    import importlib
+
+    from django.apps import apps
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram indexes are PostgreSQL's")
+    migration = importlib.import_module("dossiers.migrations.0008_held_search_index")
+    with connection.cursor() as cursor, connection.schema_editor(atomic=False) as editor:
+        migration.restore_full_index(apps, editor)
+        assert {"dossier_search_trgm_idx"} <= {row[0] for row in _indexes(cursor, "dossiers_dossier")}
+        assert "dossier_held_search_trgm_idx" not in {row[0] for row in _indexes(cursor, "dossiers_dossier")}
+        migration.create_held_index(apps, editor)
+        names = {row[0] for row in _indexes(cursor, "dossiers_dossier")}
+        assert "dossier_held_search_trgm_idx" in names and "dossier_search_trgm_idx" not in names
