@@ -33,11 +33,10 @@ class IdentifierBackend(ModelBackend):
         return None
 
     def get_user(self, user_id):
-        """The session's user, read with what every request's second-factor checks need.
+        """The session's user, read with the ids of its confirmed second-factor devices.
 
-        ModelBackend.get_user plus, in the same query, whether the account has a staff membership
-        and its confirmed devices (portal.accounts.otp.session_user_get), so that the second-factor
-        middleware needs no query of its own on each request (issue 6).
+        ModelBackend.get_user plus, in the same query, what the second-factor middleware checks
+        (portal.accounts.otp.session_user_get), so that it needs no query of its own (issue 6).
         """
         from .otp import session_user_get
 

@@ -25,7 +25,7 @@ from django_otp.middleware import OTPMiddleware
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import AccountEvent, Membership, User
+from .models import AccountEvent, User
 from .services import account_event_record
 
 logger = logging.getLogger("portal.accounts")
@@ -40,7 +40,6 @@ EXEMPT_PREFIXES = ("/api/schema/", "/api/docs/")
 
 
 # Attributes that IdentifierBackend.get_user reads with the session's user (session_user_get).
-HAS_MEMBERSHIP_ATTRIBUTE = "session_has_membership"
 TOTP_DEVICE_ATTRIBUTE = "session_totp_device_id"
 STATIC_DEVICE_ATTRIBUTE = "session_static_device_id"
 # Remembered by dossiers.selectors.remember_memberships (role -> agency ids) on officer requests.
@@ -54,23 +53,22 @@ def quote(name: str) -> str:
 @functools.cache
 def _session_user_sql() -> str:
     user_table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
-    membership, totp, static = (quote(m._meta.db_table) for m in (Membership, TOTPDevice, StaticDevice))
+    totp, static = (quote(m._meta.db_table) for m in (TOTPDevice, StaticDevice))
     confirmed = "SELECT MIN(d.id) FROM {} d WHERE d.user_id = u.{} AND d.confirmed"
     return (
-        f"SELECT u.*, EXISTS (SELECT 1 FROM {membership} m WHERE m.user_id = u.{pk}) AS {HAS_MEMBERSHIP_ATTRIBUTE}, "  # noqa: S608 - names from the models
-        f"({confirmed.format(totp, pk)}) AS {TOTP_DEVICE_ATTRIBUTE}, "
+        f"SELECT u.*, ({confirmed.format(totp, pk)}) AS {TOTP_DEVICE_ATTRIBUTE}, "  # noqa: S608 - names from the models
         f"({confirmed.format(static, pk)}) AS {STATIC_DEVICE_ATTRIBUTE} "
         f"FROM {user_table} u WHERE u.{pk} = %s"
     )
 
 
 def session_user_get(user_id):
-    """The session's user, with what the second-factor checks need read in the same statement.
+    """The session's user, with the ids of its confirmed devices read in the same statement.
 
-    Besides the user's row: whether the account has any membership (is_staff_account) and the lowest
-    id of its confirmed TOTP and recovery-code devices (SessionOTPMiddleware). A device deleted or
-    disabled before this request loaded its user is therefore seen by this request. Raw SQL, written
-    once: compiling three ORM subqueries on each request cost more than the two queries it saves.
+    The lowest id of its confirmed TOTP and of its recovery-code devices, for SessionOTPMiddleware:
+    a device deleted or disabled before this request loaded its user is therefore seen by this
+    request. Raw SQL, written once: compiling ORM subqueries on each request cost more than the
+    query they save.
     """
     return next(iter(User._default_manager.raw(_session_user_sql(), [user_id])), None)
 
@@ -82,8 +80,7 @@ class SecondFactorError(Exception):
 def is_staff_account(user) -> bool:
     """Whether the account sees other people's data: any staff membership, is_staff or superuser.
 
-    No query when the request has the answer already: the memberships remembered for this request,
-    else the session user's annotation (IdentifierBackend.get_user); any other user object asks.
+    No query when the memberships were already remembered for this request.
     """
     if not getattr(user, "is_authenticated", False):
         return False
@@ -92,9 +89,6 @@ def is_staff_account(user) -> bool:
     remembered = getattr(user, MEMBERSHIPS_ATTRIBUTE, None)
     if remembered is not None:
         return bool(remembered)
-    has_membership = getattr(user, HAS_MEMBERSHIP_ATTRIBUTE, None)
-    if has_membership is not None:
-        return bool(has_membership)
     return user.memberships.exists()
 
 
@@ -238,12 +232,14 @@ class StaffSecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
+        # Verified first: it costs no query (SessionOTPMiddleware), so a verified officer's request
+        # never asks whether the account is staff; only unverified ones pay that EXISTS.
         if (
             otp_required()
             and request.path.startswith(PROTECTED_PREFIXES)
             and not request.path.startswith(EXEMPT_PREFIXES)
-            and is_staff_account(request.user)
             and not request.user.is_verified()
+            and is_staff_account(request.user)
         ):
             return self._refuse(request)
         return self.get_response(request)

@@ -1,9 +1,10 @@
 """What every officer request pays before its view runs: session, user, second factor (issue 6).
 
-The session's user is read with its membership flag and its confirmed devices in one statement
-(portal.accounts.otp.session_user_get), so the second-factor middleware and the staff check make no
-query of their own. The budgets below are those counts: a removed query that comes back fails here,
-and so does a device check that stops seeing a deleted or disabled device.
+The session's user is read with its confirmed devices in one statement
+(portal.accounts.otp.session_user_get), so the second-factor middleware makes no query of its own,
+and a verified officer's request skips the staff check's membership EXISTS. The budgets below are
+those counts: a removed query that comes back fails here, and so does a device check that stops
+seeing a deleted or disabled device.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ DEVICE = "/can-bo/__device__/"
 QUEUE_API = "/api/officer/queue/"
 QUEUE_PAGE = "/can-bo/ho-so/"
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
-# django_session, then accounts_user with the membership flag and the device ids.
+# django_session, then accounts_user with its confirmed device ids.
 BEFORE_THE_VIEW = 2
 # The queue API's own: the memberships, the agencies below them, the holding range and the rows.
 QUEUE_API_OWN = 4
