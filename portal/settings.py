@@ -89,8 +89,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # request.user.is_verified(), then: staff pass the second factor before admin, officer pages, API.
-    "django_otp.middleware.OTPMiddleware",
+    # request.user.is_verified() (django-otp's OTPMiddleware, its device check folded into the
+    # session user's query), then: staff pass the second factor before admin, officer pages, API.
+    "portal.accounts.otp.SessionOTPMiddleware",
     "portal.accounts.otp.StaffSecondFactorMiddleware",
     "portal.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 
@@ -30,3 +31,18 @@ class IdentifierBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The session's user, read with the ids of its confirmed second-factor devices.
+
+        ModelBackend.get_user plus, in the same query, what the second-factor middleware checks
+        (portal.accounts.otp.session_user_get), so that it needs no query of its own (issue 6).
+        """
+        from .otp import session_user_get
+
+        try:
+            user_id = get_user_model()._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        user = session_user_get(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -8,21 +8,24 @@ works once. Only a system administrator may reset someone's second factor, and t
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
-from django_otp import devices_for_user, user_has_device
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
+from django_otp.middleware import OTPMiddleware
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import AccountEvent
+from .models import AccountEvent, User
 from .services import account_event_record
 
 logger = logging.getLogger("portal.accounts")
@@ -36,15 +39,57 @@ PROTECTED_PREFIXES = ("/admin/", "/can-bo/", "/api/")
 EXEMPT_PREFIXES = ("/api/schema/", "/api/docs/")
 
 
+# Attributes that IdentifierBackend.get_user reads with the session's user (session_user_get).
+TOTP_DEVICE_ATTRIBUTE = "session_totp_device_id"
+STATIC_DEVICE_ATTRIBUTE = "session_static_device_id"
+# Remembered by dossiers.selectors.remember_memberships (role -> agency ids) on officer requests.
+MEMBERSHIPS_ATTRIBUTE = "_officer_memberships"
+
+
+def quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+@functools.cache
+def _session_user_sql() -> str:
+    user_table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
+    totp, static = (quote(m._meta.db_table) for m in (TOTPDevice, StaticDevice))
+    confirmed = "SELECT MIN(d.id) FROM {} d WHERE d.user_id = u.{} AND d.confirmed"
+    return (
+        f"SELECT u.*, ({confirmed.format(totp, pk)}) AS {TOTP_DEVICE_ATTRIBUTE}, "  # noqa: S608 - names from the models
+        f"({confirmed.format(static, pk)}) AS {STATIC_DEVICE_ATTRIBUTE} "
+        f"FROM {user_table} u WHERE u.{pk} = %s"
+    )
+
+
+def session_user_get(user_id):
+    """The session's user, with the ids of its confirmed devices read in the same statement.
+
+    The lowest id of its confirmed TOTP and of its recovery-code devices, for SessionOTPMiddleware:
+    a device deleted or disabled before this request loaded its user is therefore seen by this
+    request. Raw SQL, written once: compiling ORM subqueries on each request cost more than the
+    query they save.
+    """
+    return next(iter(User._default_manager.raw(_session_user_sql(), [user_id])), None)
+
+
 class SecondFactorError(Exception):
     """A refused second-factor step; the message is for the person."""
 
 
 def is_staff_account(user) -> bool:
-    """Whether the account sees other people's data: any staff membership, is_staff or superuser."""
+    """Whether the account sees other people's data: any staff membership, is_staff or superuser.
+
+    No query when the memberships were already remembered for this request.
+    """
     if not getattr(user, "is_authenticated", False):
         return False
-    return bool(user.is_staff or user.is_superuser or user.memberships.exists())
+    if user.is_staff or user.is_superuser:
+        return True
+    remembered = getattr(user, MEMBERSHIPS_ATTRIBUTE, None)
+    if remembered is not None:
+        return bool(remembered)
+    return user.memberships.exists()
 
 
 def otp_required() -> bool:
@@ -145,22 +190,56 @@ def otp_reset(*, actor, user) -> None:
     logger.warning("auth.otp.reset public_id=%s by=%s", user.public_id, actor.public_id)
 
 
+class SessionOTPMiddleware(OTPMiddleware):
+    """django-otp's OTPMiddleware without its query per request for the session's device.
+
+    The device named in the session counts when the query that loaded the session's user found it
+    confirmed and belonging to that user (session_user_get): the same guarantee as
+    django-otp's own check (Device.from_persistent_id, then user and confirmed), one round trip
+    fewer. request.user.otp_device is then that device, read from the database only if used. Any
+    other case (a user loaded elsewhere, a second device, an unknown kind, async requests) takes
+    django-otp's path unchanged, which drops a device that no longer verifies from the session.
+    """
+
+    _known_devices = ((TOTPDevice, TOTP_DEVICE_ATTRIBUTE), (StaticDevice, STATIC_DEVICE_ATTRIBUTE))
+
+    def _verify_user_sync(self, request, user):
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY) if user.is_authenticated else None
+        device = self._device_known_from_user_query(user, persistent_id) if persistent_id else None
+        if device is None:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        user.otp_device = device
+        return user
+
+    def _device_known_from_user_query(self, user, persistent_id: str):
+        label, _sep, pk = self._normalize_persistent_id(persistent_id).partition("/")
+        for model, attribute in self._known_devices:
+            if label == model.model_label():
+                known = getattr(user, attribute, None)
+                if known is not None and str(known) == pk:
+                    return SimpleLazyObject(functools.partial(model.objects.get, pk=known, user_id=user.pk))
+        return None
+
+
 class StaffSecondFactorMiddleware:
     """Staff reach the admin, officer pages and API only after the second factor in this session.
 
-    Needs django_otp.middleware.OTPMiddleware before it (request.user.is_verified()).
+    Needs SessionOTPMiddleware (or django-otp's OTPMiddleware) before it (request.user.is_verified()).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
+        # Verified first: it costs no query (SessionOTPMiddleware), so a verified officer's request
+        # never asks whether the account is staff; only unverified ones pay that EXISTS.
         if (
             otp_required()
             and request.path.startswith(PROTECTED_PREFIXES)
             and not request.path.startswith(EXEMPT_PREFIXES)
-            and is_staff_account(request.user)
             and not request.user.is_verified()
+            and is_staff_account(request.user)
         ):
             return self._refuse(request)
         return self.get_response(request)

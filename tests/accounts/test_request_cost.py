@@ -1,0 +1,194 @@
+"""What every officer request pays before its view runs: session, user, second factor (issue 6).
+
+The session's user is read with its confirmed devices in one statement
+(portal.accounts.otp.session_user_get), so the second-factor middleware makes no query of its own,
+and a verified officer's request skips the staff check's membership EXISTS. The budgets below are
+those counts: a removed query that comes back fails here, and so does a device check that stops
+seeing a deleted or disabled device.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.accounts.middleware import LAST_ACTIVITY_KEY, TOUCH_INTERVAL_SECONDS
+from tests.dossiers import builders
+from tests.factories import OfficerFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.accounts.urls_request_cost")]
+
+TRIVIAL = "/can-bo/__trivial__/"
+DEVICE = "/can-bo/__device__/"
+QUEUE_API = "/api/officer/queue/"
+QUEUE_PAGE = "/can-bo/ho-so/"
+START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+# django_session, then accounts_user with its confirmed device ids.
+BEFORE_THE_VIEW = 2
+# The queue API's own: the memberships, the agencies below them, the holding range and the rows.
+QUEUE_API_OWN = 4
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_required(settings):
+    settings.OTP_REQUIRED = True
+
+
+@pytest.fixture
+def traveller():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def _verified(client, user, device=None):
+    device = device or TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    client.get(TRIVIAL)  # the session's first request starts the idle clock (one session write)
+    return device
+
+
+def _get(client, path, **params):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, params)
+    return response, [q["sql"] for q in queries]
+
+
+def _assert_no_second_factor_queries(statements):
+    joined = "\n".join(statements)
+    assert '"otp_totp_totpdevice"."id"' not in joined  # django-otp's own device read
+    assert 'SELECT 1 AS "a" FROM "accounts_membership"' not in joined  # the staff check's EXISTS
+    assert not any(s.startswith("UPDATE") for s in statements)  # no session write
+
+
+def test_an_officer_request_to_a_trivial_view_costs_the_session_and_the_user_only(client):
+    officer = OfficerFactory()
+    _verified(client, officer)
+
+    response, statements = _get(client, TRIVIAL)
+
+    assert response.status_code == 200
+    assert response.json() == {"verified": True}
+    assert len(statements) == BEFORE_THE_VIEW, statements
+    _assert_no_second_factor_queries(statements)
+
+
+def test_request_user_otp_device_is_the_device_that_verified_the_session(client):
+    officer = OfficerFactory()
+    device = _verified(client, officer)
+
+    response, statements = _get(client, DEVICE)
+
+    assert response.json() == {"device": device.persistent_id}
+    assert isinstance(response.wsgi_request.user.otp_device, TOTPDevice)
+    assert len(statements) == BEFORE_THE_VIEW + 1  # read only because the view used it
+
+
+def test_the_queue_api_adds_only_its_own_queries_to_the_officer_request(client):
+    world = builders.make_world()
+    for _n in range(3):
+        builders.received(world)
+    _verified(client, world.leader)
+
+    response, statements = _get(client, QUEUE_API, tab="all", size=50)
+
+    assert response.status_code == 200, response.content
+    assert len(response.json()["results"]) == 3
+    assert len(statements) == BEFORE_THE_VIEW + QUEUE_API_OWN, statements
+    _assert_no_second_factor_queries(statements)
+
+
+def test_an_officer_signed_in_with_a_recovery_code_is_verified_without_a_device_query(client):
+    officer = OfficerFactory()
+    recovery = StaticDevice.objects.create(user=officer, name="codes", confirmed=True)
+    _verified(client, officer, device=recovery)
+
+    response, statements = _get(client, TRIVIAL)
+
+    assert response.json() == {"verified": True}
+    assert len(statements) == BEFORE_THE_VIEW
+    _assert_no_second_factor_queries(statements)
+    assert client.get(DEVICE).json() == {"device": recovery.persistent_id}
+
+
+@pytest.mark.parametrize("change", ["deleted", "disabled"])
+def test_a_device_deleted_or_disabled_ends_the_verified_state_at_the_next_request(client, change):
+    officer = OfficerFactory()
+    device = _verified(client, officer)
+    assert client.get(QUEUE_PAGE).status_code == 200
+
+    if change == "deleted":
+        device.delete()
+    else:
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=False)
+
+    page = client.get(QUEUE_PAGE)
+    assert page.status_code == 302
+    assert page["Location"].startswith(reverse("accounts:otp_enrol"))  # no confirmed device left
+    assert client.get(QUEUE_API, {"tab": "all"}).status_code == 403
+    assert DEVICE_ID_SESSION_KEY not in client.session  # django-otp's path forgets the device
+
+
+def test_a_session_naming_another_persons_device_is_not_verified(client):
+    officer = OfficerFactory()
+    TOTPDevice.objects.create(user=officer, name="app", confirmed=True)
+    stranger_device = TOTPDevice.objects.create(user=UserFactory(), name="app", confirmed=True)
+    client.force_login(officer)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = stranger_device.persistent_id
+    session.save()
+
+    assert client.get(QUEUE_PAGE).status_code == 302
+    assert client.get(QUEUE_API, {"tab": "all"}).status_code == 403
+
+
+def test_a_membership_removed_makes_the_account_no_longer_staff_at_the_next_request(client):
+    officer = OfficerFactory()
+    client.force_login(officer)  # no second factor: staff are refused the officer pages
+    assert client.get(TRIVIAL).status_code == 302
+
+    officer.memberships.all().delete()
+
+    assert client.get(TRIVIAL).status_code == 200
+
+
+def test_the_idle_clock_is_written_at_most_once_a_minute(client, traveller):
+    officer = OfficerFactory()
+    _verified(client, officer)
+    started = client.session[LAST_ACTIVITY_KEY]
+
+    traveller.shift(datetime.timedelta(seconds=TOUCH_INTERVAL_SECONDS - 1))
+    _response, statements = _get(client, TRIVIAL)
+    assert not any(s.startswith("UPDATE") for s in statements)
+    assert client.session[LAST_ACTIVITY_KEY] == started
+
+    traveller.shift(datetime.timedelta(seconds=1))
+    _response, statements = _get(client, TRIVIAL)
+    assert sum(s.startswith("UPDATE") for s in statements) == 1  # the session row, once
+    assert client.session[LAST_ACTIVITY_KEY] == started + TOUCH_INTERVAL_SECONDS
+
+
+def test_with_throttled_writes_an_idle_session_still_ends_after_30_minutes(client, traveller):
+    officer = OfficerFactory()
+    _verified(client, officer)
+    for _n in range(3):  # at 20 s and 40 s nothing is written; at 60 s the clock moves on
+        traveller.shift(datetime.timedelta(seconds=20))
+        assert client.get(TRIVIAL).json() == {"verified": True}
+    assert client.session[LAST_ACTIVITY_KEY] == int(START.timestamp()) + 60
+
+    traveller.shift(datetime.timedelta(minutes=29))
+    assert client.get(TRIVIAL).json() == {"verified": True}
+
+    traveller.shift(datetime.timedelta(minutes=31))
+    assert client.get(TRIVIAL).json() == {"verified": False}
+    assert "_auth_user_id" not in client.session
