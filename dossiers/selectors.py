@@ -510,6 +510,28 @@ def queue_page(
     queries whatever the depth: the page's (dossier, due) pairs, then those dossiers' shown columns.
     A malformed `after` starts from the top.
     """
+    ids, cursor = queue_page_ids(user, tab, base=base, after=after, size=size, now=now)
+    if not ids:
+        return [], cursor
+    by_id = {
+        d.pk: d
+        for d in Dossier.objects.filter(pk__in=ids)
+        .select_related("procedure", "agency", "assignee", "current_step")
+        .only(*QUEUE_ROW_FIELDS)
+    }
+    return [by_id[pk] for pk in ids if pk in by_id], cursor
+
+
+def queue_page_ids(
+    user,
+    tab: str,
+    *,
+    base: QuerySet[DossierHolding] | None = None,
+    after: str | None = None,
+    size: int = 25,
+    now: dt.datetime | None = None,
+) -> tuple[list[int], str | None]:
+    """queue_page's dossier ids in queue order and its next cursor: one query (the holdings index)."""
     now = now or timezone.now()
     ranges = queue_tab_ranges(user, tab, now=now)
     if not ranges.pairs:
@@ -519,17 +541,22 @@ def queue_page(
     more = len(found) > size
     found = found[:size]
     ids = [pk for pk, _due in found]
-    by_id = {
-        d.pk: d
-        for d in Dossier.objects.filter(pk__in=ids)
-        .select_related("procedure", "agency", "assignee", "current_step")
-        .only(*QUEUE_ROW_FIELDS)
-    }
-    rows = [by_id[pk] for pk in ids if pk in by_id]
     if not more or not found:
-        return rows, None
+        return ids, None
     pk, due = found[-1]
-    return rows, f"{due.isoformat() if due else ''}~{pk}"
+    return ids, f"{due.isoformat() if due else ''}~{pk}"
+
+
+def queue_row_values(ids: list[int], fields: tuple[str, ...] = QUEUE_ROW_FIELDS) -> list[dict]:
+    """The shown columns (`fields`, related ones as "procedure__name") of these dossiers, in the order
+    of `ids`: one query and plain dicts, no model instances (the queue API's 50 rows).
+
+    `ids` come from queue_page_ids, which already restricted them to the officer's holdings.
+    """
+    if not ids:
+        return []
+    by_id = {row["id"]: row for row in Dossier.objects.filter(pk__in=ids).values(*fields)}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def queue_counts(user, *, now: dt.datetime | None = None) -> dict[str, int]:
