@@ -57,9 +57,7 @@ def test_reception_officer_receives_a_new_dossier(page, live_server, world, axe_
     assert "Đang tạo Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)…" in page.get_by_role("status").nth(1).inner_text()
     # The worker's task runs; the page's meta refresh then shows the print link.
     builders.issue_pending_forms(dossier)
-    expect(page.get_by_role("link", name="In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)")).to_be_visible(
-        timeout=20_000
-    )
+    expect(page.get_by_role("link", name="In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)")).to_be_visible(timeout=20_000)
     assert page.get_by_role("heading", level=1).inner_text() == f"Hồ sơ {dossier.code}"
     assert due in page.locator("dl.facts").first.inner_text()
     assert page.get_by_role("button", name="Tiếp nhận hồ sơ").count() == 0
