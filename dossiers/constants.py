@@ -131,6 +131,14 @@ class FormNumber(models.TextChoices):
     REGISTER = "07", _("Mẫu 07 – Sổ theo dõi hồ sơ")
 
 
+class FormState(models.TextChoices):
+    """Where a form owed by an action stands while a worker renders it (Form 01 after a reception)."""
+
+    PENDING = "pending", _("Đang tạo")
+    READY = "ready", _("Đã tạo")
+    FAILED = "failed", _("Chưa tạo được")
+
+
 # Satisfaction criteria offered to citizens (Decree 61/2018 Art 31(1); Circular 01/2018 indexes).
 RATING_CRITERIA = {
     "time": _("Thời gian trả kết quả so với quy định"),

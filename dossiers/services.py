@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
@@ -37,6 +38,7 @@ from .constants import (
     DossierState,
     FileKind,
     FormNumber,
+    FormState,
     PauseReason,
     ResultChannel,
     SupplementStage,
@@ -683,7 +685,7 @@ def _take_number(model, key: dict[str, Any]) -> int:
 
     The UPDATE locks the row until the transaction ends: callers take numbers last, just before
     saving, so that concurrent receptions at one agency wait for the number only, never for the
-    rest of the reception (the PDF of Form 01 is rendered after commit).
+    rest of the reception (the PDF of Form 01 is rendered by a worker after commit).
     """
     table = connection.ops.quote_name(model._meta.db_table)
     columns = [model._meta.get_field(name).column for name in key]
@@ -735,50 +737,84 @@ def _next_register_number(receiving: Agency, at: dt.datetime) -> int:
 
 
 def _record_form(dossier: Dossier, event: DossierEvent, number: str, actor) -> SideEffect:
-    """Record that `event` issues form `number`; it is rendered after commit (run_recorded_form).
+    """Record that `event` issues form `number`; a worker renders it once the action commits.
 
-    Not published to the workers: the request renders it itself right after commit; the sweeper
-    hands a row still pending (the request died) to a worker.
+    Published on commit like every side effect; the sweeper re-publishes it while it stays pending
+    (broker or worker down), so the form is never lost. Everything the form prints (code, register
+    number, appointment) is committed with the action: the worker takes no number.
     """
-    return SideEffect.objects.create(
-        dossier=dossier,
-        kind="issue_form",
-        payload={"form": number, "event": event.pk, "actor": getattr(actor, "pk", None)},
-    )
+    return _side_effect(dossier, "issue_form", form=number, event=event.pk, actor=getattr(actor, "pk", None))
 
 
 def run_recorded_form(effect: SideEffect) -> DossierFile:
     """Render a form recorded by _record_form and attach it to its event (the caller locks the row).
 
-    Called by dossiers.tasks.run_side_effect, which marks the row done: the form is issued once.
+    Called by dossiers.tasks.run_side_effect, which marks the row done in the same transaction.
+    Idempotent: a form already attached to the event (an earlier delivery that committed) is
+    returned as it is, so a retry or a sweeper pass never stores a second file; the file of an
+    attempt that fails before its rows are written is deleted with it.
     """
     from django.contrib.auth import get_user_model
 
+    number = effect.payload["form"]
+    event = DossierEvent.objects.get(pk=effect.payload["event"])
+    existing = event.attachments.filter(kind=FileKind.FORM, form_number=number).first()
+    if existing is not None:
+        return existing
     dossier = Dossier.objects.select_related("procedure_version", "procedure", "agency", "receiving_agency").get(
         pk=effect.dossier_id
     )
-    event = DossierEvent.objects.get(pk=effect.payload["event"])
     actor_id = effect.payload.get("actor")
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
-    form = _issue_form(dossier, effect.payload["form"], actor)
-    event.attachments.add(form)
-    if form.form_number == FormNumber.RECEIPT:
-        # The appointment given at reception is the one this Form 01 prints.
-        DossierAppointment.objects.filter(dossier=dossier, kind=AppointmentKind.ORIGINAL, form__isnull=True).update(
-            form=form
-        )
+    form = _issue_form(dossier, number, actor)
+    try:
+        event.attachments.add(form)
+        if form.form_number == FormNumber.RECEIPT:
+            # The appointment given at reception is the one this Form 01 prints.
+            DossierAppointment.objects.filter(dossier=dossier, kind=AppointmentKind.ORIGINAL, form__isnull=True).update(
+                form=form
+            )
+    except Exception:
+        form.file.delete(save=False)
+        raise
     return form
 
 
-def _issue_recorded_forms(effects: list[SideEffect]) -> None:
-    """Issue now, after the action's commit, the forms it recorded; a failure leaves them to the sweeper."""
-    from .tasks import run_side_effect
+@dataclass(frozen=True)
+class FormStatus:
+    """Where a form owed by an action stands: ready (with its file), pending (being rendered) or failed."""
 
-    for effect in effects:
-        try:
-            run_side_effect(effect.pk)
-        except Exception:
-            logger.exception("dossier.form_deferred dossier=%s effect=%s", effect.dossier_id, effect.pk)
+    state: str
+    file: DossierFile | None = None
+
+
+def dossier_receipt_status(*, dossier: Dossier, files: list[DossierFile] | None = None) -> FormStatus | None:
+    """Form 01 of a dossier the caller may already read: ready, pending or failed; None when none is owed.
+
+    `files` are the dossier's files when the caller has loaded them (no query then for a ready
+    receipt); otherwise one query. A missing receipt costs one more query, on the dossier's own
+    side effects (indexed by dossier), never on the province's.
+    """
+    if files is None:
+        files = list(dossier.files.filter(kind=FileKind.FORM, form_number=FormNumber.RECEIPT).order_by("id"))
+    receipt = next(
+        (f for f in reversed(files) if f.kind == FileKind.FORM and f.form_number == FormNumber.RECEIPT), None
+    )
+    if receipt is not None:
+        return FormStatus(FormState.READY, receipt)
+    if dossier.received_at is None:
+        return None
+    status = (
+        SideEffect.objects.filter(dossier=dossier, kind="issue_form", payload__form=FormNumber.RECEIPT)
+        .order_by("-id")
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status == SideEffect.Status.PENDING:
+        return FormStatus(FormState.PENDING)
+    if status == SideEffect.Status.FAILED:
+        return FormStatus(FormState.FAILED)
+    return None
 
 
 def _receiving_agency(user, dossier: Dossier) -> Agency:
@@ -908,16 +944,17 @@ def dossier_receive(*, dossier: Dossier, officer, expected_version: int | None =
 
     The rule set in force today is stored on the dossier. A procedure whose fee must be paid
     first waits for payment: its clock starts, and its Form 01 is issued, when the fee is paid.
-    The reception commits in one transaction with the Form 01 it owes recorded; the PDF is then
-    rendered outside it (and outside the agency's code lock), and attached to the RECEIVE event.
+    The reception commits in one transaction with its code, register number, appointment, event
+    and the Form 01 it owes recorded as a side effect; a worker renders the PDF after commit and
+    attaches it to the RECEIVE event and the appointment (run_recorded_form). Until then
+    dossier_receipt_status says "pending"; the request itself never renders it.
     """
     with transaction.atomic():
-        dossier, effects = _receive(dossier=dossier, officer=officer, expected_version=expected_version, note=note)
-    _issue_recorded_forms(effects)
+        dossier = _receive(dossier=dossier, officer=officer, expected_version=expected_version, note=note)
     return dossier
 
 
-def _receive(*, dossier: Dossier, officer, expected_version: int | None, note: str) -> tuple[Dossier, list]:
+def _receive(*, dossier: Dossier, officer, expected_version: int | None, note: str) -> Dossier:
     dossier = _lock(dossier, expected_version)
     _require_role(officer, dossier, Role.RECEPTION)
     now = timezone.now()
@@ -944,7 +981,7 @@ def _receive(*, dossier: Dossier, officer, expected_version: int | None, note: s
     _enter_register(dossier, now)
     _save(dossier)
     if not awaiting_fee:
-        # Its Form 01 is rendered after commit and attached to this appointment then (run_recorded_form).
+        # Its Form 01 is rendered by a worker after commit and attached to this appointment (run_recorded_form).
         _appoint(dossier, AppointmentKind.ORIGINAL, now)
     event = _record(
         dossier,
@@ -960,9 +997,10 @@ def _receive(*, dossier: Dossier, officer, expected_version: int | None, note: s
             "rule_set": dossier.rule_set,
         },
     )
-    effects = [] if awaiting_fee else [_record_form(dossier, event, FormNumber.RECEIPT, officer)]
+    if not awaiting_fee:
+        _record_form(dossier, event, FormNumber.RECEIPT, officer)
     _side_effect(dossier, "notify", event="received")
-    return dossier, effects
+    return dossier
 
 
 def _start_clock(dossier: Dossier, at: dt.datetime) -> None:

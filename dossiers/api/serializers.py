@@ -27,9 +27,9 @@ from procedures.models import Agency
 from procedures.selectors import procedure_list_public
 
 from .. import forms as dossier_forms
-from ..constants import RATING_CRITERIA, STATE_EXPLANATIONS, DossierState, FileKind, ResultChannel
+from ..constants import RATING_CRITERIA, STATE_EXPLANATIONS, DossierState, FileKind, FormState, ResultChannel
 from ..models import Dossier, DossierEvent, DossierFee, DossierFile, DossierRating
-from ..services import dossier_missing_items, snapshot_documents
+from ..services import dossier_missing_items, dossier_receipt_status, snapshot_documents
 
 S = DossierState
 
@@ -708,6 +708,18 @@ class QueuePageSerializer(serializers.Serializer):
     )
 
 
+class FormStatusSerializer(serializers.Serializer):
+    """Form 01 while a worker renders it after the reception: pending, then ready with its download URL."""
+
+    state = serializers.ChoiceField(choices=FormState.choices)
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, obj) -> str | None:
+        if obj.file is None:
+            return None
+        return reverse("dossiers_api:file-download", args=[obj.file.public_id], request=self.context.get("request"))
+
+
 class OfficerDossierSerializer(QueueItemSerializer):
     """The dossier as the officers handling it see it: applicant, answers, files, steps, audit trail."""
 
@@ -717,6 +729,7 @@ class OfficerDossierSerializer(QueueItemSerializer):
     fees = DossierFeeSerializer(many=True)
     steps = serializers.SerializerMethodField()
     events = EventSerializer(many=True)
+    receipt = serializers.SerializerMethodField()
 
     class Meta(QueueItemSerializer.Meta):
         fields = [
@@ -746,7 +759,14 @@ class OfficerDossierSerializer(QueueItemSerializer):
             "current_step",
             "steps",
             "events",
+            "receipt",
         ]
+
+    @extend_schema_field(FormStatusSerializer(allow_null=True))
+    def get_receipt(self, obj: Dossier):
+        """Form 01: null when none is owed (not received, or waiting for the fee)."""
+        status = dossier_receipt_status(dossier=obj, files=list(obj.files.all()))
+        return FormStatusSerializer(status, context=self.context).data if status else None
 
     @extend_schema_field(StepSerializer(many=True))
     def get_steps(self, obj: Dossier):

@@ -36,7 +36,7 @@ from procedures.constants import StepRole
 from procedures.models import Agency, Procedure
 
 from .. import services
-from ..constants import Action, DossierState, FileKind, FormNumber, ResultChannel
+from ..constants import Action, DossierState, FileKind, FormNumber, FormState, ResultChannel
 from ..filters import FILTER_KEYS, QueueFilterSet, specialists_of
 from ..filters import start_of as _start_of
 from ..forms import (
@@ -817,6 +817,12 @@ def _state_label(value: str) -> str:
     return str(S(value).label) if value in S.values else value
 
 
+# How long after a reception the page reloads itself while Form 01 is being rendered (a worker
+# takes a second or two); past it the page stops reloading and offers the link only.
+RECEIPT_REFRESH_WINDOW = dt.timedelta(minutes=2)
+RECEIPT_REFRESH_SECONDS = 3
+
+
 def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form] | None = None) -> dict:
     roles = OfficerRoles(request.user)
     now = timezone.now()
@@ -869,6 +875,7 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
     for appointment in appointments:
         if appointment.form_id in by_id:
             appointment.form = by_id[appointment.form_id]
+    receipt_status = services.dossier_receipt_status(dossier=dossier, files=forms_issued)
     return {
         "dossier": dossier,
         "procedure_name": snapshot.get("name", dossier.procedure.name),
@@ -880,6 +887,13 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
         "forms_issued": forms_issued,
         "appointments": appointments,
         "receipt": next((f for f in reversed(forms_issued) if f.form_number == FormNumber.RECEIPT), None),
+        # Form 01 is rendered by a worker after the reception commits: the page says so meanwhile.
+        "receipt_status": receipt_status,
+        "receipt_refresh_seconds": RECEIPT_REFRESH_SECONDS,
+        "receipt_refresh": receipt_status is not None
+        and receipt_status.state == FormState.PENDING
+        and dossier.received_at is not None
+        and now - dossier.received_at < RECEIPT_REFRESH_WINDOW,
         "fees": list(dossier.fees.all()),
         "timeline": dossier_timeline(dossier),
         "timing_labels": Timing.LABELS,

@@ -92,7 +92,23 @@ def submitted(world: World) -> Dossier:
 
 
 def received(world: World) -> Dossier:
-    return services.dossier_receive(dossier=submitted(world), officer=world.reception)
+    """Received, with its Form 01 rendered as the worker renders it after the reception commits."""
+    dossier = services.dossier_receive(dossier=submitted(world), officer=world.reception)
+    issue_pending_forms(dossier)
+    return dossier
+
+
+def issue_pending_forms(dossier: Dossier) -> list[str]:
+    """Run the worker's task for each form the dossier still owes (Form 01 after a reception), oldest first.
+
+    The body of dossiers.run_side_effect, as a worker runs it once the action committed: the test
+    transaction never commits, so the message published on commit is never sent here.
+    """
+    from dossiers.models import SideEffect
+    from dossiers.tasks import side_effect_run
+
+    pending = SideEffect.objects.filter(dossier=dossier, kind="issue_form", status=SideEffect.Status.PENDING)
+    return [side_effect_run(pk) for pk in pending.order_by("id").values_list("pk", flat=True)]
 
 
 def in_processing(world: World) -> Dossier:

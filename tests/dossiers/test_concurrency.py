@@ -157,6 +157,10 @@ def test_two_officers_receiving_the_same_dossier_at_once_receive_it_once(with_ve
     assert dossier.version == start_version + 1
     assert DossierEvent.objects.filter(dossier=dossier, action=Action.RECEIVE).count() == 1
     assert DossierCodeSequence.objects.get(agency=world.agency).last == 1
+    # One Form 01 owed, rendered once by the worker's task (delivered twice here, as a retry would be).
+    assert SideEffect.objects.filter(dossier=dossier, kind="issue_form").count() == 1
+    assert builders.issue_pending_forms(dossier) == ["done"]
+    assert builders.issue_pending_forms(dossier) == []
     assert dossier.files.filter(kind=FileKind.FORM, form_number=FormNumber.RECEIPT).count() == 1
     assert dossier.steps.count() == 3
     assert SideEffect.objects.filter(dossier=dossier, payload__event="received").count() == 1
@@ -249,9 +253,13 @@ def test_an_action_on_one_dossier_does_not_wait_for_another_dossier_of_the_same_
     outcomes: dict[str, object] = {}
 
     def receive_first() -> None:
-        outcomes["first"] = in_own_connection(
-            lambda: services.dossier_receive(dossier=first, officer=world.reception)
-        )()
+        # The reception, then its Form 01 rendered by the worker's task (which stays open for a while).
+        def receive_and_render() -> Dossier:
+            received = services.dossier_receive(dossier=first, officer=world.reception)
+            builders.issue_pending_forms(received)
+            return received
+
+        outcomes["first"] = in_own_connection(receive_and_render)()
 
     def ask_supplement_for_second() -> object:
         with transaction.atomic():

@@ -195,6 +195,7 @@ def test_form_01_shows_the_postal_address_and_the_qr_code_of_the_tracking_page(w
     dossier = services.dossier_receive(
         dossier=services.dossier_submit(dossier=dossier, user=world.citizen), officer=world.reception
     )
+    builders.issue_pending_forms(dossier)  # the worker's task, run after the reception commits
     data = stored_form(dossier, "01", Action.RECEIVE)
     body = flat(pdf_text(data))
     assert (

@@ -361,13 +361,38 @@ def test_reception_officer_receives_a_dossier(client, world):
         assert response.status_code == 302
         assert response["Location"] == page_url(dossier)
         page = client.get(page_url(dossier))
+        # Form 01 is rendered by a worker after commit: meanwhile the page says so and reloads itself.
+        assert page.context["receipt"] is None
+        assert_receipt_pending(page, dossier)
+        builders.issue_pending_forms(dossier)
+        ready = client.get(page_url(dossier))
     dossier.refresh_from_db()
     assert dossier.state == S.RECEIVED
     assert dossier.current_due_at == dt.datetime(2026, 3, 5, 17, 0, tzinfo=VN)
     assert f"Đã tiếp nhận hồ sơ {dossier.code}. Ngày hẹn trả kết quả: 17:00 05/03/2026." in success_message(page)
     assert dossier.files.filter(kind=FileKind.FORM, form_number=FormNumber.RECEIPT).exists()
-    assert page.context["receipt"] is not None
+    assert ready.context["receipt"] is not None
+    assert_receipt_ready(ready)
     assert form_action not in page.content.decode()
+    assert form_action not in ready.content.decode()
+
+
+def assert_receipt_pending(page, dossier) -> None:
+    """The page after a reception, before the worker rendered Form 01: a message, a link, a meta refresh."""
+    html = page.content.decode()
+    assert "Đang tạo Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)…" in html
+    assert "Trang sẽ tự tải lại sau 3 giây; nút in Mẫu 01 hiện ra ngay khi giấy được tạo xong." in html
+    assert f'<a href="{page_url(dossier)}#receipt-status">Tải lại trang</a>' in html
+    assert '<meta http-equiv="refresh" content="3">' in html
+    assert "In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)" not in html
+
+
+def assert_receipt_ready(page) -> None:
+    html = page.content.decode()
+    receipt_url = reverse("dossiers:file", args=[page.context["receipt"].public_id])
+    assert f'<a class="button" href="{receipt_url}">In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)</a>' in html
+    assert "Đang tạo Giấy tiếp nhận" not in html
+    assert 'http-equiv="refresh"' not in html
 
 
 def test_reception_requests_a_supplement(client, world):
@@ -598,8 +623,12 @@ def test_counter_submission_then_immediate_reception(client, world):
     assert response.redirect_chain[-1][0] == page_url(dossier)
     assert dossier.state == S.RECEIVED
     assert f"Đã tiếp nhận hồ sơ {dossier.code}." in success_message(response)
+    assert_receipt_pending(response, dossier)
+    builders.issue_pending_forms(dossier)
     assert dossier.files.filter(kind=FileKind.FORM, form_number=FormNumber.RECEIPT).exists()
-    assert response.context["receipt"] is not None
+    ready = client.get(page_url(dossier))
+    assert ready.context["receipt"] is not None
+    assert_receipt_ready(ready)
     # Once submitted, the counter page leads to the dossier page.
     assert client.get(edit)["Location"] == page_url(dossier)
 

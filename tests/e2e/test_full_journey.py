@@ -184,8 +184,14 @@ def test_a_dossier_from_online_submission_to_public_tracking(open_browser, live_
     expect_status(reception, f"Đã tiếp nhận hồ sơ {dossier.code}. Ngày hẹn trả kết quả: {due}.")
     expect(reception.get_by_role("heading", level=1)).to_have_text(f"Hồ sơ {dossier.code}")
     expect(reception.locator("dl.facts").first).to_contain_text(due)
+    # Form 01 is rendered by a worker after the reception commits: meanwhile the page says so, and its
+    # meta refresh (no JavaScript needed) brings the print link once the worker's task has run.
+    expect(reception.get_by_role("status").filter(has_text="Đang tạo Giấy tiếp nhận")).to_be_visible()
+    builders.issue_pending_forms(dossier)
+    print_link = reception.get_by_role("link", name="In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)")
+    expect(print_link).to_be_visible(timeout=20_000)
     with reception.expect_download() as info:
-        reception.get_by_role("link", name="In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)").click()
+        print_link.click()
     form_01 = tmp_path / "mau-01.pdf"
     info.value.save_as(form_01)
     text = pdf_text(form_01)

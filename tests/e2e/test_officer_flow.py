@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import formats, timezone
+from playwright.sync_api import expect
 
 from dossiers.constants import DossierState
 from dossiers.models import Dossier
@@ -50,8 +51,13 @@ def test_reception_officer_receives_a_new_dossier(page, live_server, world, axe_
     dossier = Dossier.objects.get(pk=dossier.pk)
     assert dossier.state == DossierState.RECEIVED
     due = formats.date_format(timezone.localtime(dossier.current_due_at), "H:i d/m/Y")
-    status = page.get_by_role("status").inner_text()
+    # The first status region is the message; the second says Form 01 is being prepared by the worker.
+    status = page.get_by_role("status").first.inner_text()
     assert f"Đã tiếp nhận hồ sơ {dossier.code}. Ngày hẹn trả kết quả: {due}." in status
+    assert "Đang tạo Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)…" in page.get_by_role("status").nth(1).inner_text()
+    # The worker's task runs; the page's meta refresh then shows the print link.
+    builders.issue_pending_forms(dossier)
+    expect(page.get_by_role("link", name="In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)")).to_be_visible(timeout=20_000)
     assert page.get_by_role("heading", level=1).inner_text() == f"Hồ sơ {dossier.code}"
     assert due in page.locator("dl.facts").first.inner_text()
     assert page.get_by_role("button", name="Tiếp nhận hồ sơ").count() == 0
