@@ -677,34 +677,26 @@ class TrackStepSerializer(serializers.Serializer):
     timing = serializers.CharField()
 
 
-class TrackSerializer(serializers.ModelSerializer):
-    """What anyone holding the code may read: the procedure and its progress, nothing about the person."""
+class TrackProcedureSerializer(serializers.Serializer):
+    national_code = serializers.CharField(source="procedure_national_code")
+    name = serializers.CharField(source="procedure_current_name")
 
-    procedure = DossierProcedureSerializer()
-    agency = serializers.CharField(source="agency.name")
+
+class TrackSerializer(serializers.Serializer):
+    """What anyone holding the code may read: the procedure and its progress, nothing about the person.
+
+    Reads a selectors.PublicDossier (one statement, the steps included).
+    """
+
+    code = serializers.CharField(allow_null=True)
+    procedure = TrackProcedureSerializer(source="*")
+    agency = serializers.CharField(source="agency_name")
+    state = serializers.ChoiceField(choices=DossierState.choices)
     state_label = serializers.CharField(source="get_state_display")
     state_explanation = serializers.SerializerMethodField()
-    steps = serializers.SerializerMethodField()
+    received_at = serializers.DateTimeField(allow_null=True)
+    current_due_at = serializers.DateTimeField(allow_null=True)
+    steps = TrackStepSerializer(many=True)
 
-    class Meta:
-        model = Dossier
-        fields = [
-            "code",
-            "procedure",
-            "agency",
-            "state",
-            "state_label",
-            "state_explanation",
-            "received_at",
-            "current_due_at",
-            "steps",
-        ]
-
-    def get_state_explanation(self, obj: Dossier) -> str:
+    def get_state_explanation(self, obj) -> str:
         return str(STATE_EXPLANATIONS.get(obj.state, ""))
-
-    @extend_schema_field(TrackStepSerializer(many=True))
-    def get_steps(self, obj: Dossier):
-        from ..selectors import dossier_timeline
-
-        return TrackStepSerializer(dossier_timeline(obj, with_assignee=False), many=True).data
