@@ -26,7 +26,7 @@ CREATE = 15
 ANSWERS = 10
 UPLOAD = 11
 DETAIL = 6
-SUBMIT = 23
+SUBMIT = 21  # no savepoint for consent_record inside the view's transaction
 RECEIVE = 58  # Form 01 included: rendered in the request, after the reception's commit
 OFFICER_PAGE = 14
 
