@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import LazyObject
@@ -206,42 +205,6 @@ def file_get_for_user(*, user, public_id) -> DossierFile:
 
 
 # What public tracking shows (page and API): no personal data, no answers, no procedure snapshot.
-PUBLIC_FIELDS = (
-    "id",
-    "code",
-    "state",
-    "channel_in",
-    "channel_out",
-    "received_at",
-    "current_due_at",
-    "completed_at",
-    "returned_at",
-    "apologised",
-    "procedure__id",
-    "procedure__name",
-    "procedure__national_code",
-    "agency__id",
-    "agency__name",
-)
-
-
-def dossier_find_public(*, code: str) -> Dossier | None:
-    """A dossier for public tracking by its code, or by its submission reference (both unique, indexed).
-
-    Only the columns tracking shows; `procedure_name` is the name under which it was submitted, read
-    from the version's snapshot by the database (one key of the JSON, not the whole snapshot).
-    """
-    public = (
-        Dossier.objects.exclude(state=S.DRAFT)
-        .select_related("procedure", "agency")
-        .only(*PUBLIC_FIELDS, "reference")
-        .annotate(procedure_name=KeyTextTransform("name", "procedure_version__snapshot"))
-    )
-    code = code.strip()
-    # The reference, for a dossier not received yet (an applicant who has no code so far).
-    return public.filter(code=code).first() or public.filter(reference=code.upper()).first()
-
-
 @dataclass
 class TimelineRow:
     name: str
