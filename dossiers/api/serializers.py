@@ -524,14 +524,18 @@ class DossierSerializer(DossierSummarySerializer):
 
     @extend_schema_field(DossierFileSerializer(many=True))
     def get_files(self, obj: Dossier):
-        return DossierFileSerializer(citizen_visible_files(obj), many=True, context=self.context).data
+        files = list(citizen_visible_files(obj))
+        # Read once: `missing` needs the current submitted ones, which these include.
+        self._files_read = (obj.pk, files)
+        return DossierFileSerializer(files, many=True, context=self.context).data
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_missing(self, obj: Dossier):
         """What still stops submission; empty once submitted."""
         if obj.state not in (S.DRAFT, S.SUPPLEMENT_REQUESTED):
             return []
-        return dossier_missing_items(obj)
+        read_for, files = getattr(self, "_files_read", (None, None))
+        return dossier_missing_items(obj, files=files if read_for == obj.pk else None)
 
     def get_rated(self, obj: Dossier) -> bool:
         # Only a returned dossier can be rated (dossier_rate), and nothing leaves that state: no query before.

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.django_db
 # block of a request into a savepoint; in production the outermost one is BEGIN/COMMIT).
 TRACKING_PAGE = 2  # the rate counter's upsert; the dossier with its steps (one statement)
 TRACKING_API = 2
-CREATE = 15
-ANSWERS = 10
+CREATE = 14  # the response reads the files once (missing items from the same list)
+ANSWERS = 9
 UPLOAD = 11
-DETAIL = 6
+DETAIL = 5
 SUBMIT = 21  # no savepoint for consent_record inside the view's transaction
 RECEIVE = 58  # Form 01 included: rendered in the request, after the reception's commit
 OFFICER_PAGE = 14
