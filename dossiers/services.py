@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
@@ -412,16 +413,20 @@ def dossier_remove_file(*, dossier: Dossier, user, file: DossierFile) -> None:
     _save(dossier)
 
 
-def dossier_missing_items(dossier: Dossier) -> list[str]:
-    """What still stops the dossier from being submitted, as messages for the applicant."""
+def dossier_missing_items(dossier: Dossier, *, files: Iterable[DossierFile] | None = None) -> list[str]:
+    """What still stops the dossier from being submitted, as messages for the applicant.
+
+    `files`: the dossier's files a caller has already read (the API's dossier response lists them),
+    a superset of the current submitted ones; then they are not read again.
+    """
     from .forms import validate_answers
 
     problems = list(validate_answers(dossier.snapshot.get("form_fields", []), dossier.answers))
-    provided = set(
-        dossier.files.filter(is_current=True, kind__in=[FileKind.SUBMITTED, FileKind.SUPPLEMENT]).values_list(
-            "requirement_id", flat=True
-        )
-    )
+    kinds = (FileKind.SUBMITTED, FileKind.SUPPLEMENT)
+    if files is not None:
+        provided = {f.requirement_id for f in files if f.is_current and f.kind in kinds}
+    else:
+        provided = set(dossier.files.filter(is_current=True, kind__in=kinds).values_list("requirement_id", flat=True))
     for document in _snapshot_documents(dossier):
         if document.get("is_mandatory") and document.get("id") not in provided:
             problems.append(_("Thiếu giấy tờ bắt buộc: %(name)s") % {"name": document["name"]})

@@ -527,14 +527,18 @@ class DossierSerializer(DossierSummarySerializer):
 
     @extend_schema_field(DossierFileSerializer(many=True))
     def get_files(self, obj: Dossier):
-        return DossierFileSerializer(citizen_visible_files(obj), many=True, context=self.context).data
+        files = list(citizen_visible_files(obj))
+        # Read once: `missing` needs the current submitted ones, which these include.
+        self._files_read = (obj.pk, files)
+        return DossierFileSerializer(files, many=True, context=self.context).data
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_missing(self, obj: Dossier):
         """What still stops submission; empty once submitted."""
         if obj.state not in (S.DRAFT, S.SUPPLEMENT_REQUESTED):
             return []
-        return dossier_missing_items(obj)
+        read_for, files = getattr(self, "_files_read", (None, None))
+        return dossier_missing_items(obj, files=files if read_for == obj.pk else None)
 
     def get_rated(self, obj: Dossier) -> bool:
         # Only a returned dossier can be rated (dossier_rate), and nothing leaves that state: no query before.
@@ -786,34 +790,26 @@ class TrackStepSerializer(serializers.Serializer):
     timing = serializers.CharField()
 
 
-class TrackSerializer(serializers.ModelSerializer):
-    """What anyone holding the code may read: the procedure and its progress, nothing about the person."""
+class TrackProcedureSerializer(serializers.Serializer):
+    national_code = serializers.CharField(source="procedure_national_code")
+    name = serializers.CharField(source="procedure_current_name")
 
-    procedure = DossierProcedureSerializer()
-    agency = serializers.CharField(source="agency.name")
+
+class TrackSerializer(serializers.Serializer):
+    """What anyone holding the code may read: the procedure and its progress, nothing about the person.
+
+    Reads a selectors.PublicDossier (one statement, the steps included).
+    """
+
+    code = serializers.CharField(allow_null=True)
+    procedure = TrackProcedureSerializer(source="*")
+    agency = serializers.CharField(source="agency_name")
+    state = serializers.ChoiceField(choices=DossierState.choices)
     state_label = serializers.CharField(source="get_state_display")
     state_explanation = serializers.SerializerMethodField()
-    steps = serializers.SerializerMethodField()
+    received_at = serializers.DateTimeField(allow_null=True)
+    current_due_at = serializers.DateTimeField(allow_null=True)
+    steps = TrackStepSerializer(many=True)
 
-    class Meta:
-        model = Dossier
-        fields = [
-            "code",
-            "procedure",
-            "agency",
-            "state",
-            "state_label",
-            "state_explanation",
-            "received_at",
-            "current_due_at",
-            "steps",
-        ]
-
-    def get_state_explanation(self, obj: Dossier) -> str:
+    def get_state_explanation(self, obj) -> str:
         return str(STATE_EXPLANATIONS.get(obj.state, ""))
-
-    @extend_schema_field(TrackStepSerializer(many=True))
-    def get_steps(self, obj: Dossier):
-        from ..selectors import dossier_timeline
-
-        return TrackStepSerializer(dossier_timeline(obj, with_assignee=False), many=True).data

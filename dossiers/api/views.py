@@ -557,7 +557,7 @@ class TrackView(ApiView):
         responses={200: s.TrackSerializer, **_errors(404, 429)},
     )
     def get(self, request, code):
-        dossier = selectors.dossier_find_public(code=code)
+        dossier = selectors.dossier_track_public(code=code)
         if dossier is None:
             raise Http404
         return Response(s.TrackSerializer(dossier).data)

@@ -141,7 +141,8 @@ def _notify_status(shipment: Shipment) -> None:
 
 def shipments_for(dossier) -> list[dict]:
     """What the dossier and tracking pages show: status and dates, no address."""
-    rows = Shipment.objects.filter(dossier=dossier).prefetch_related("events")
+    # By id: public tracking passes its PublicDossier, not a model instance.
+    rows = Shipment.objects.filter(dossier_id=dossier.pk).prefetch_related("events")
     return [
         {
             "direction": s.get_direction_display(),

@@ -40,7 +40,9 @@ class PrivacyError(Exception):
 # --- consent ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+# No savepoint when nested: the rows are one INSERT, and every caller lets a failure roll back the
+# whole transaction it records the consent in (the submission), so a savepoint only cost two round trips.
+@transaction.atomic(savepoint=False)
 def consent_record(
     *, user, context: str, choices: dict[str, bool], dossier: Dossier | None = None, text_version: str = ""
 ) -> list[Consent]:

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from portal.ratelimit import request_limited
 
 from ..constants import STATE_EXPLANATIONS
-from ..selectors import dossier_find_public, dossier_timeline
+from ..selectors import dossier_track_public
 
 
 @never_cache
@@ -25,14 +25,10 @@ def track(request, code: str | None = None):
     # One atomic upsert per request (portal/ratelimit.py), not the cache's five to seven queries.
     if code and request_limited(request, scope="dossier-track", rate=settings.TRACKING_RATE_LIMIT):
         return render(request, "dossiers/track.html", {"code": code, "limited": True}, status=429)
-    dossier = dossier_find_public(code=code) if code else None
+    dossier = dossier_track_public(code=code) if code else None
     context = {"code": code, "dossier": dossier}
     if dossier is not None:
-        context.update(
-            explanation=STATE_EXPLANATIONS.get(dossier.state, ""),
-            steps=dossier_timeline(dossier, with_assignee=False),
-            procedure_name=dossier.procedure_name or dossier.procedure.name,
-        )
+        context.update(explanation=STATE_EXPLANATIONS.get(dossier.state, ""), steps=dossier.steps)
     elif code:
         context["not_found"] = _(
             "Không tìm thấy hồ sơ có mã %(code)s. Vui lòng kiểm tra lại mã trên giấy tiếp nhận."

@@ -63,3 +63,36 @@ def test_the_qr_code_on_the_forms_points_to_the_tracking_page(settings):
     assert tracking_url("000.00.12.H40-260305-0001") == (
         "https://dichvucong.ninhbinh.gov.vn/tra-cuu/000.00.12.H40-260305-0001/"
     )
+
+
+def test_a_submitted_dossier_is_found_by_its_reference_before_it_has_a_code(client):
+    from rest_framework.test import APIClient
+
+    dossier = builders.submitted(builders.make_world())
+    assert dossier.code is None and dossier.reference
+    page = client.get(f"/tra-cuu/{dossier.reference.lower()}/")
+    assert page.status_code == 200
+    assert dossier.reference in page.content.decode()
+    assert "Hồ sơ chưa được chuyển xử lý." in page.content.decode()
+    body = APIClient().get(f"/api/track/{dossier.reference}/").json()
+    assert body["code"] is None
+    assert body["state"] == "submitted"
+    assert body["steps"] == []
+
+
+def test_tracking_shows_the_name_the_procedure_had_when_the_dossier_was_submitted(client):
+    world = builders.make_world()
+    dossier = builders.in_processing(world)
+    world.procedure.name = "Tên thủ tục đã đổi sau khi nộp"
+    world.procedure.save(update_fields=["name"])
+    page = client.get(f"/tra-cuu/{dossier.code}/").content.decode()
+    assert "Đăng ký kinh doanh hộ cá thể" in page
+    assert "Tên thủ tục đã đổi sau khi nộp" not in page
+
+
+def test_a_draft_is_not_found_by_its_reference_either(client):
+    from dossiers.models import Dossier
+
+    dossier = builders.draft(builders.make_world())
+    Dossier.objects.filter(pk=dossier.pk).update(reference="N260101-DRAFT1")
+    assert client.get("/tra-cuu/N260101-DRAFT1/").status_code == 404
