@@ -49,6 +49,7 @@ from ..forms import (
     UploadForm,
     display_answer,
 )
+from ..forms_rendering import FastFormRenderer
 from ..models import Dossier, DossierStep
 from ..pdf import render_register
 from ..selectors import (
@@ -215,6 +216,7 @@ def queue(request):
 
 
 class BulkAssignForm(forms.Form):
+    default_renderer = FastFormRenderer  # Django's markup without a template per option
     assignee = FetchedModelChoiceField(
         label=gettext_lazy("Phân công cho chuyên viên"), queryset=User.objects.none(), empty_label=None
     )
@@ -286,7 +288,12 @@ def bulk_assign(request):
 
 
 class _WithContext:
-    """Lets a form know the dossier and the officer it is rendered for."""
+    """Lets a form know the dossier and the officer it is rendered for.
+
+    Its forms write Django's markup without a template render per widget (dossiers.forms_rendering).
+    """
+
+    default_renderer = FastFormRenderer
 
     def __init__(self, *args, dossier: Dossier, user, **kwargs):
         self.dossier, self.user = dossier, user
