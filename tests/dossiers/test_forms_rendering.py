@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
 import pytest
 from django.forms.renderers import DjangoTemplates
+from django.template import Context, Template
 from django.test.html import parse_html
 from django.urls import reverse
 
 from dossiers.filters import QueueFilterSet
 from dossiers.forms_rendering import FastFormRenderer
 from dossiers.models import Dossier
-from dossiers.views.officer import ACTIONS, BulkAssignForm, OfficerRoles
+from dossiers.views.officer import ACTIONS, BulkAssignForm, OfficerRoles, _row_time
 from portal.accounts.constants import Role
 from tests.dossiers import builders
 from tests.factories import OfficerFactory
@@ -190,3 +192,14 @@ def test_the_dossier_page_renders_the_action_forms_of_the_officers_role_only(cli
     assert sorted(shown) == sorted(offered)  # each offered form once, no other
     for name in offered:  # each form carries the version the page was rendered with
         assert f'<input type="hidden" name="version" value="{dossier.version}" id="id_{name}_version">' in page
+
+
+def test_queue_row_times_read_as_the_date_filter_writes_them():
+    template = Template('{{ value|date:"H:i d/m/Y" }}')
+    for value in (
+        dt.datetime(2026, 3, 1, 17, 5, tzinfo=dt.UTC),  # 00:05 the next day in Vietnam
+        dt.datetime(2026, 12, 31, 23, 59, tzinfo=dt.UTC),
+        dt.datetime(2026, 1, 9, 2, 0, tzinfo=dt.UTC),
+    ):
+        assert _row_time(value) == template.render(Context({"value": value}))
+    assert _row_time(None) == ""
