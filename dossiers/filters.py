@@ -11,6 +11,7 @@ the held dossiers only, dossier_held_search_trgm_idx, since a queue lists nothin
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import django_filters
 from django import forms
@@ -25,6 +26,7 @@ from procedures.models import Field, Procedure
 from procedures.text import normalize_search
 
 from .constants import Channel, DossierState
+from .forms_rendering import FastFormRenderer, truncated_note
 from .holdings import UNHELD_STATES
 from .models import Dossier, DossierHolding
 
@@ -32,6 +34,9 @@ S = DossierState
 User = get_user_model()
 # The filters a queue URL carries, in the order they are written back into links.
 FILTER_KEYS = ("q", "procedure", "field", "channel_in", "state", "assignee", "received_from", "received_to", "overdue")
+# A filter select lists at most this many options (plus the selected one): a province-level agency's
+# lists of procedures or specialists can run into thousands, and a page must not render them all.
+OPTION_LIMIT = 200
 
 
 def start_of(day: dt.date) -> dt.datetime:
@@ -39,6 +44,9 @@ def start_of(day: dt.date) -> dt.datetime:
 
 
 class QueueFilterForm(forms.Form):
+    # Django's markup, written without a template render per option (dossiers.forms_rendering).
+    default_renderer = FastFormRenderer
+
     def clean(self):
         data = super().clean()
         start, end = data.get("received_from"), data.get("received_to")
@@ -70,19 +78,71 @@ def dossier_search(text: str) -> Q:
 
 class _ListedChoiceIterator(django_filters.fields.ModelChoiceIterator):
     """The options from one ordinary query: Django's iterator opens a server-side cursor on PostgreSQL
-    (DECLARE, FETCH, CLOSE) for each of the queue's short lists, three round trips each."""
+    (DECLARE, FETCH, CLOSE) for each of the queue's short lists, three round trips each.
+
+    The query reads at most the widget's `limit` + 1 rows (BoundedSelect tells the page the list was
+    cut); validating a submitted value still reads the whole queryset (ModelChoiceField.to_python).
+    """
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
         if self.field.null_label is not None:
             yield (self.field.null_value, self.field.null_label)
-        for obj in self.queryset:
+        queryset = self.queryset
+        limit = getattr(self.field.widget, "limit", None)
+        if limit is not None:
+            queryset = queryset[: limit + 1]
+        for obj in queryset:
             yield self.choice(obj)
+
+
+class BoundedSelect(forms.Select):
+    """A select of at most `limit` model options, the selected one always among them.
+
+    When the list is longer, the first `limit` are shown with a note (linked by aria-describedby)
+    saying so; the search box narrows the queue instead. The filter in the URL keeps working for any
+    value: only the rendering is bounded.
+    """
+
+    template_name = "dossiers/widgets/bounded_select.html"
+
+    def __init__(self, attrs=None, choices=(), *, limit: int | None = None):
+        super().__init__(attrs, choices)
+        self.limit = OPTION_LIMIT if limit is None else limit
+
+    def get_context(self, name, value, attrs):
+        source = self.choices
+        listed = list(iter(source))  # not list(source): its __len__ would COUNT the queryset
+        real = [choice for choice in listed if choice[0] != ""]
+        truncated = len(real) > self.limit
+        if truncated:
+            keep = {id(choice) for choice in itertools.islice(real, self.limit)}
+            listed = [choice for choice in listed if choice[0] == "" or id(choice) in keep]
+            selected = {str(v) for v in self.format_value(value)} - {""}
+            shown = {str(choice[0]) for choice in listed}
+            field = getattr(source, "field", None)
+            for missing in selected - shown:
+                obj = field.queryset.filter(pk=missing).first() if field is not None and missing.isdigit() else None
+                if obj is not None:
+                    listed.append(source.choice(obj))
+        self.choices = listed
+        try:
+            context = super().get_context(name, value, attrs)
+        finally:
+            self.choices = source
+        if truncated:
+            note_id = f"{context['widget']['attrs'].get('id') or name}_more"
+            attrs = context["widget"]["attrs"]
+            described = attrs.get("aria-describedby")
+            attrs["aria-describedby"] = f"{described} {note_id}" if described else note_id
+            context["widget"]["truncated_note"] = {"id": note_id, "text": truncated_note(limit=self.limit)}
+        return context
 
 
 class _ListedModelChoiceField(django_filters.fields.ModelChoiceField):
     iterator = _ListedChoiceIterator
+    widget = BoundedSelect
 
 
 class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
@@ -148,13 +208,21 @@ class QueueFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset if queryset is not None else DossierHolding.objects.all(), **kwargs)
         self.now = now or timezone.now()
         self._agency_ids = set(agency_ids)
+        # Only the columns an option shows (its __str__): DISTINCT over every column, the procedures'
+        # legal texts included, cost more than the options themselves.
         self.filters["procedure"].queryset = (
-            Procedure.objects.filter(agencies__in=self._agency_ids).distinct().order_by("name")
+            Procedure.objects.filter(agencies__in=self._agency_ids)
+            .distinct()
+            .order_by("name")
+            .only("pk", "national_code", "name")
         )
         self.filters["field"].queryset = (
-            Field.objects.filter(procedures__agencies__in=self._agency_ids).distinct().order_by("name")
+            Field.objects.filter(procedures__agencies__in=self._agency_ids)
+            .distinct()
+            .order_by("name")
+            .only("pk", "name")
         )
-        self.filters["assignee"].queryset = specialists_of(self._agency_ids)
+        self.filters["assignee"].queryset = specialists_of(self._agency_ids).only("pk", "full_name", "username")
 
     def filter_q(self, queryset, name, value):
         if not value.strip():

@@ -49,6 +49,7 @@ from ..forms import (
     UploadForm,
     display_answer,
 )
+from ..forms_rendering import FastFormRenderer
 from ..models import Dossier, DossierStep
 from ..pdf import render_register
 from ..selectors import (
@@ -132,6 +133,11 @@ def _local(value: dt.datetime | None) -> str:
 # --- queue ------------------------------------------------------------------------------------
 
 
+def _row_time(value: dt.datetime | None) -> str:
+    """ "H:i d/m/Y" in the local time zone, as the `date` filter writes it, without its per-call formatter."""
+    return timezone.localtime(value).strftime("%H:%M %d/%m/%Y") if value else ""
+
+
 def _queue_query(tab: str, filters: dict[str, str], after: str | None = None) -> str:
     params = QueryDict(mutable=True)
     params["tab"] = tab
@@ -177,9 +183,14 @@ def queue(request):
     rows, next_cursor = queue_page(request.user, tab, base=filterset.qs, after=after, size=PAGE_SIZE, now=now)
 
     can_assign = bool(roles.leader | roles.reception)
+    # The state labels translated once: get_state_display() hashes and translates every choice per row.
+    state_labels = {value: str(label) for value, label in S.choices}
     items = [
         {
             "dossier": d,
+            "state_label": state_labels.get(d.state, d.state),
+            "received": _row_time(d.received_at),
+            "due": _row_time(d.current_due_at),
             "badge": _deadline_badge(d, now),
             "time_left": _time_left(d, now),
             "selectable": can_assign and d.state == S.RECEIVED,
@@ -215,6 +226,7 @@ def queue(request):
 
 
 class BulkAssignForm(forms.Form):
+    default_renderer = FastFormRenderer  # Django's markup without a template per option
     assignee = FetchedModelChoiceField(
         label=gettext_lazy("Phân công cho chuyên viên"), queryset=User.objects.none(), empty_label=None
     )
@@ -286,7 +298,12 @@ def bulk_assign(request):
 
 
 class _WithContext:
-    """Lets a form know the dossier and the officer it is rendered for."""
+    """Lets a form know the dossier and the officer it is rendered for.
+
+    Its forms write Django's markup without a template render per widget (dossiers.forms_rendering).
+    """
+
+    default_renderer = FastFormRenderer
 
     def __init__(self, *args, dossier: Dossier, user, **kwargs):
         self.dossier, self.user = dossier, user
@@ -858,9 +875,11 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
         for f in files
         if f.kind in (FileKind.SUBMITTED, FileKind.SUPPLEMENT, FileKind.ATTACHMENT) and f.requirement_id not in known
     ]
+    action_labels = {value: str(label) for value, label in Action.choices}  # translated once, not per event
     events = [
         {
             "event": event,
+            "action_label": action_labels.get(event.action, event.action),
             "from_state": _state_label(event.from_state) if event.from_state else "",
             "to_state": _state_label(event.to_state) if event.to_state else "",
             "details": _event_details(event),
