@@ -87,16 +87,21 @@ class Client:
         return self.request(method, path, json.dumps(payload).encode(), {"Content-Type": "application/json"})
 
     def post_file(self, path: str, fields: dict, name: str, content: bytes, content_type: str):
+        return self.post_files(path, fields, {"file": (name, content, content_type)})
+
+    def post_files(self, path: str, fields: dict, files: dict[str, tuple[str, bytes, str]]):
+        """A multipart POST: `files` maps each part name to (file name, bytes, content type)."""
         boundary = uuid.uuid4().hex
         parts = []
         for key, value in fields.items():
             parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode())
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            f"Content-Type: {content_type}\r\n\r\n".encode()
-            + content
-            + b"\r\n"
-        )
+        for part, (name, content, content_type) in files.items():
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{part}"; filename="{name}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n".encode()
+                + content
+                + b"\r\n"
+            )
         parts.append(f"--{boundary}--\r\n".encode())
         return self.request(
             "POST", path, b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"}

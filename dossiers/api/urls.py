@@ -9,6 +9,7 @@ app_name = "dossiers_api"
 urlpatterns = [
     # The citizen's own dossiers, addressed by their public UUID.
     path("dossiers/", views.DossierListCreateView.as_view(), name="dossier-list"),
+    path("dossiers/submissions/", views.DossierSubmissionView.as_view(), name="dossier-submission"),
     path("dossiers/<uuid:public_id>/", views.DossierDetailView.as_view(), name="dossier-detail"),
     path("dossiers/<uuid:public_id>/answers/", views.DossierAnswersView.as_view(), name="dossier-answers"),
     path("dossiers/<uuid:public_id>/files/", views.DossierFilesView.as_view(), name="dossier-files"),

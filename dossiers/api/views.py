@@ -229,7 +229,70 @@ def request_fingerprint(data) -> str:
     """A hash of the parsed body, the same whatever the order of its keys."""
     if hasattr(data, "lists"):
         data = dict(data.lists())
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=_fingerprint_part).encode("utf-8")).hexdigest()
+
+
+def _fingerprint_part(value) -> str:
+    """An uploaded file by its name, size and content hash (a retry sends the same bytes)."""
+    if hasattr(value, "chunks") and hasattr(value, "size"):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"file:{value.name}:{value.size}:{digest.hexdigest()}"
+    return str(value)
+
+
+def _idempotent(request, create) -> Response:
+    """Run `create` (which answers with a dossier) once per Idempotency-Key and body; replay it after.
+
+    Without the header, `create` simply runs. cache.add is atomic (SET NX on Redis): exactly one request
+    with a key goes on to create; a second one while it runs gets 409, one with another body 422.
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return create(request)
+    if not (0 < len(key) <= 255) or not key.isascii() or not key.isprintable():
+        raise ApiError(
+            _("Idempotency-Key phải gồm 1 đến 255 ký tự ASCII in được."),
+            status_code=status.HTTP_400_BAD_REQUEST,
+            code="invalid",
+            field="Idempotency-Key",
+        )
+    cache_key = idempotency_cache_key(request.user, key)
+    body = request_fingerprint(request.data)
+    if not cache.add(cache_key, {"body": body, "public_id": None}, IDEMPOTENCY_RUNNING_TTL):
+        return _replay(request, cache.get(cache_key), body)
+    try:
+        response = create(request)
+    except BaseException:
+        cache.delete(cache_key)
+        raise
+    cache.set(cache_key, {"body": body, "public_id": response.data["public_id"]}, IDEMPOTENCY_TTL)
+    return response
+
+
+def _replay(request, stored: dict | None, body: str) -> Response:
+    if stored is None:  # expired between the two calls: the first request failed or ran too long
+        raise ApiError(
+            _("Yêu cầu với Idempotency-Key này đang được xử lý. Vui lòng thử lại sau."),
+            status_code=status.HTTP_409_CONFLICT,
+            code="idempotency_key_in_use",
+        )
+    if stored["body"] != body:
+        raise ApiError(
+            _("Idempotency-Key này đã được dùng cho một yêu cầu có nội dung khác."),
+            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            code="idempotency_key_reused",
+        )
+    if stored["public_id"] is None:
+        raise ApiError(
+            _("Yêu cầu với Idempotency-Key này đang được xử lý. Vui lòng thử lại sau."),
+            status_code=status.HTTP_409_CONFLICT,
+            code="idempotency_key_in_use",
+        )
+    logger.info("dossier_api.idempotent_replay user=%s dossier=%s", request.user.pk, stored["public_id"])
+    return _dossier_response(request, stored["public_id"], headers={"Idempotent-Replayed": "true"})
 
 
 @extend_schema_view(
@@ -264,55 +327,113 @@ class DossierListCreateView(ApiView, mixins.ListModelMixin, generics.GenericAPIV
         return self.list(request)
 
     def post(self, request):
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return self._create(request)
-        if not (0 < len(key) <= 255) or not key.isascii() or not key.isprintable():
-            raise ApiError(
-                _("Idempotency-Key phải gồm 1 đến 255 ký tự ASCII in được."),
-                status_code=status.HTTP_400_BAD_REQUEST,
-                code="invalid",
-                field="Idempotency-Key",
-            )
-        cache_key = idempotency_cache_key(request.user, key)
-        body = request_fingerprint(request.data)
-        # cache.add is atomic (SET NX on Redis): exactly one request with this key goes on to create.
-        if not cache.add(cache_key, {"body": body, "public_id": None}, IDEMPOTENCY_RUNNING_TTL):
-            return self._replay(request, cache.get(cache_key), body)
-        try:
-            response = self._create(request)
-        except BaseException:
-            cache.delete(cache_key)
-            raise
-        cache.set(cache_key, {"body": body, "public_id": response.data["public_id"]}, IDEMPOTENCY_TTL)
-        return response
-
-    def _replay(self, request, stored: dict | None, body: str) -> Response:
-        if stored is None:  # expired between the two calls: the first request failed or ran too long
-            raise ApiError(
-                _("Yêu cầu với Idempotency-Key này đang được xử lý. Vui lòng thử lại sau."),
-                status_code=status.HTTP_409_CONFLICT,
-                code="idempotency_key_in_use",
-            )
-        if stored["body"] != body:
-            raise ApiError(
-                _("Idempotency-Key này đã được dùng cho một yêu cầu có nội dung khác."),
-                status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
-                code="idempotency_key_reused",
-            )
-        if stored["public_id"] is None:
-            raise ApiError(
-                _("Yêu cầu với Idempotency-Key này đang được xử lý. Vui lòng thử lại sau."),
-                status_code=status.HTTP_409_CONFLICT,
-                code="idempotency_key_in_use",
-            )
-        logger.info("dossier_api.idempotent_replay user=%s dossier=%s", request.user.pk, stored["public_id"])
-        return _dossier_response(request, stored["public_id"], headers={"Idempotent-Replayed": "true"})
+        return _idempotent(request, self._create)
 
     def _create(self, request) -> Response:
         data = _valid(s.DossierCreateSerializer, request)
         dossier = services.dossier_create_draft(procedure=data["procedure"], agency=data["agency"], owner=request.user)
         return _dossier_response(request, dossier.public_id, status.HTTP_201_CREATED, written=dossier)
+
+
+FILE_PART = "file_"
+SUBMISSION_FILES_MAX = 20
+
+
+def _submission_uploads(request) -> list[tuple[int, object]]:
+    """The file parts `file_<requirement id>` (each may repeat), in the order sent."""
+    uploads: list[tuple[int, object]] = []
+    for name in request.FILES:
+        suffix = name[len(FILE_PART) :] if name.startswith(FILE_PART) else ""
+        if not suffix.isdigit():
+            raise ApiError(
+                _("Tệp “%(name)s”: tên phần tệp phải có dạng file_<số thành phần hồ sơ>.") % {"name": name},
+                status_code=status.HTTP_400_BAD_REQUEST,
+                code="invalid",
+                field=name,
+            )
+        uploads += [(int(suffix), upload) for upload in request.FILES.getlist(name)]
+    if len(uploads) > SUBMISSION_FILES_MAX:
+        raise ApiError(
+            _("Mỗi lần nộp có tối đa %(n)s tệp.") % {"n": SUBMISSION_FILES_MAX},
+            status_code=status.HTTP_400_BAD_REQUEST,
+            code="invalid",
+            field="file",
+        )
+    return uploads
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Nộp hồ sơ trong một yêu cầu",
+        description=(
+            "Tạo hồ sơ, lưu tờ khai, tải lên giấy tờ và nộp, tất cả hoặc không gì cả (multipart/form-data). "
+            "Mỗi giấy tờ là một phần tệp tên file_<id thành phần hồ sơ> (id trong `documents` của thủ tục), "
+            "có thể lặp lại. Có lỗi thì không có gì được lưu."
+        ),
+        tags=["dossiers"],
+        parameters=[IDEMPOTENCY_HEADER],
+        request={"multipart/form-data": s.SubmissionSerializer},
+        responses={
+            201: s.DossierSerializer,
+            200: OpenApiResponse(s.DossierSerializer, description=gettext_lazy("Lặp lại với cùng Idempotency-Key.")),
+            **_errors(400, 403, 409, 422),
+        },
+    ),
+)
+class DossierSubmissionView(ApiView):
+    """The six calls of a submission (create, answers, uploads, submit) as one transaction and one request."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def post(self, request):
+        return _idempotent(request, self._submit)
+
+    def _submit(self, request) -> Response:
+        uploads = _submission_uploads(request)
+        # The file parts are read above; the serializer refuses any part it does not know.
+        fields = {key: value for key, value in request.data.items() if key not in request.FILES}
+        serializer = s.SubmissionSerializer(data=fields, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        stored = []
+        try:
+            with transaction.atomic():
+                dossier = services.dossier_create_draft(
+                    procedure=data["procedure"], agency=data["agency"], owner=request.user
+                )
+                if data["answers"]:
+                    answers = s.AnswersUpdateSerializer(
+                        data={"answers": data["answers"]},
+                        context={"request": request, "form_fields": dossier.snapshot.get("form_fields", [])},
+                    )
+                    answers.is_valid(raise_exception=True)
+                    dossier = services.dossier_save_answers(
+                        dossier=dossier, user=request.user, answers=answers.validated_data["answers"]
+                    )
+                for requirement_id, upload in uploads:
+                    stored.append(
+                        services.dossier_attach_file(
+                            dossier=dossier, user=request.user, requirement_id=requirement_id, upload=upload
+                        )
+                    )
+                submitted = services.dossier_submit(dossier=dossier, user=request.user, expected_version=None)
+                consent_record(
+                    user=request.user,
+                    dossier=submitted,
+                    context="submission",
+                    choices={
+                        "processing": True,
+                        "notifications": data["consent_notifications"],
+                        "data_reuse": data["consent_data_reuse"],
+                    },
+                )
+        except BaseException:
+            # The rows rolled back; the stored bytes are not in the transaction.
+            for file in stored:
+                with contextlib.suppress(OSError):
+                    file.file.storage.delete(file.file.name)
+            raise
+        return _dossier_response(request, submitted.public_id, status.HTTP_201_CREATED, written=submitted)
 
 
 class DossierDetailView(ApiView):

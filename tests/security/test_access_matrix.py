@@ -123,6 +123,7 @@ ENDPOINTS = {
     "api/": (PUBLIC, lambda c: "/api/"),
     "api/<drf_format_suffix:format>": (PUBLIC, lambda c: "/api/.json"),
     "api/dossiers/": (LOGGED_IN, lambda c: "/api/dossiers/"),
+    "api/dossiers/submissions/": (LOGGED_IN, lambda c: "/api/dossiers/submissions/"),
     "api/dossiers/<uuid:public_id>/": (OWNER, lambda c: f"/api/dossiers/{c['draft'].public_id}/"),
     "api/dossiers/<uuid:public_id>/answers/": (OWNER, lambda c: f"/api/dossiers/{c['draft'].public_id}/answers/"),
     "api/dossiers/<uuid:public_id>/files/": (OWNER, lambda c: f"/api/dossiers/{c['draft'].public_id}/files/"),
