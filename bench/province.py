@@ -497,7 +497,8 @@ def flows(port: int, args, officer=None) -> list:
         clients.append((client, meta))
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-    def submit_one(client, meta, rng) -> int:
+    def required_answers(meta, rng) -> dict:
+        """The form's required answers for this citizen, as the generator writes them."""
         from bench.generator import Person
 
         person = Person(
@@ -507,17 +508,20 @@ def flows(port: int, args, officer=None) -> list:
             phone=meta["phone"] or "",
             email=meta["email"],
         )
+        return {
+            f["code"]: answer_for(f, person, rng, dt.datetime.now())
+            for f in snapshot.get("form_fields", [])
+            if f.get("required")
+        }
+
+    def submit_one(client, meta, rng) -> int:
         status, body = client.send_json(
             "POST", "/api/dossiers/", {"procedure": procedure.national_code, "agency": commune.pk}
         )
         if status != 201:
             raise RuntimeError(f"create: {status} {body[:300]!r}")
         public_id = json.loads(body)["public_id"]
-        answers = {
-            f["code"]: answer_for(f, person, rng, dt.datetime.now())
-            for f in snapshot.get("form_fields", [])
-            if f.get("required")
-        }
+        answers = required_answers(meta, rng)
         status, body = client.send_json("PATCH", f"/api/dossiers/{public_id}/answers/", {"answers": answers})
         if status != 200:
             raise RuntimeError(f"answers: {status} {body[:300]!r}")
@@ -540,20 +544,7 @@ def flows(port: int, args, officer=None) -> list:
 
     def submit_in_one(client, meta, rng) -> int:
         """The same submission through POST /api/dossiers/submissions/ (one multipart request)."""
-        from bench.generator import Person
-
-        person = Person(
-            id=meta["pk"],
-            name=meta["full_name"],
-            cccd=meta["cccd"] or "",
-            phone=meta["phone"] or "",
-            email=meta["email"],
-        )
-        answers = {
-            f["code"]: answer_for(f, person, rng, dt.datetime.now())
-            for f in snapshot.get("form_fields", [])
-            if f.get("required")
-        }
+        answers = required_answers(meta, rng)
         fields = {
             "procedure": procedure.national_code,
             "agency": commune.pk,

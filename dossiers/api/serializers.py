@@ -147,8 +147,8 @@ class VersionSerializer(RequestSerializer):
     )
 
 
-class SubmitSerializer(VersionSerializer):
-    """Submission, with the optional consents of Decree 13/2023 (processing rests on the legal duty)."""
+class ConsentChoicesSerializer(RequestSerializer):
+    """The optional consents of Decree 13/2023 asked at submission (processing rests on the legal duty)."""
 
     consent_notifications = serializers.BooleanField(
         default=False, help_text=gettext_lazy("Đồng ý nhận thông báo về hồ sơ qua email, tin nhắn.")
@@ -156,6 +156,10 @@ class SubmitSerializer(VersionSerializer):
     consent_data_reuse = serializers.BooleanField(
         default=False, help_text=gettext_lazy("Đồng ý lưu thông tin để điền sẵn cho lần nộp sau.")
     )
+
+
+class SubmitSerializer(ConsentChoicesSerializer, VersionSerializer):
+    """Submission, with the optional consents."""
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -193,28 +197,14 @@ class DossierCreateSerializer(RequestSerializer):
     )
 
 
-class SubmissionSerializer(RequestSerializer):
+class SubmissionSerializer(ConsentChoicesSerializer, DossierCreateSerializer):
     """A whole submission in one multipart request; each document is a file part `file_<requirement id>`."""
 
-    procedure = ViSlugField(
-        slug_field="national_code",
-        queryset=procedure_list_public(),
-        help_text=gettext_lazy("Mã thủ tục trên Cơ sở dữ liệu quốc gia, ví dụ 1.001612."),
-    )
-    agency = ViPrimaryKeyField(
-        queryset=Agency.objects.filter(is_active=True), help_text=gettext_lazy("Cơ quan giải quyết (id).")
-    )
     answers = serializers.JSONField(
         binary=True,
         required=False,
         default=dict,
         help_text=gettext_lazy("Câu trả lời tờ khai, một đối tượng JSON: mã trường → giá trị."),
-    )
-    consent_notifications = serializers.BooleanField(
-        default=False, help_text=gettext_lazy("Đồng ý nhận thông báo về hồ sơ qua email, tin nhắn.")
-    )
-    consent_data_reuse = serializers.BooleanField(
-        default=False, help_text=gettext_lazy("Đồng ý lưu thông tin để điền sẵn cho lần nộp sau.")
     )
 
     def validate_answers(self, value):
