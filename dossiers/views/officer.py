@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from dossiers.privacy.masking import mask_cccd
 from dossiers.privacy.services import personal_data_access_record
 from portal.accounts.constants import Role
 from procedures.calendar import Timing
@@ -198,8 +199,6 @@ def _queue_rows(rows: list[dict], *, now: dt.datetime, can_assign: bool) -> list
     The template only prints `{{ row.x }}`: at 25 rows and 8 cells, resolving model attribute chains
     and filters in the template was about half the page's Python time (issue 6).
     """
-    from dossiers.privacy.masking import mask_cccd
-
     # The state labels translated once: get_state_display() hashes and translates every choice per row.
     state_labels = {value: str(label) for value, label in S.choices}
     without_code = _("Hồ sơ chưa cấp mã (số %(pk)s)")

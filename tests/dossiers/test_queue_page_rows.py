@@ -12,9 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.template import engines
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dossiers.constants import DossierState
 from dossiers.filters import QueueFilterSet
@@ -124,3 +125,14 @@ def test_queue_rows_cells_show_badges_fallbacks_and_escaped_names(client, varied
     assert "— (*****)" in body
     assert "Thị Bình" in body
     assert 'type="checkbox" name="dossiers"' in body
+
+
+def test_queue_rows_in_english_read_as_the_model_rendering_did(client, varied_world):
+    client.force_login(varied_world.leader)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get(QUEUE, {"tab": "all"})
+    assert response.status_code == 200
+    with translation.override("en"):
+        expected = tbody_before(varied_world.leader, {"tab": "all"}, timezone.now())
+    assert "Received" in expected  # the reference is English indeed
+    assert normalised(tbody_of(response)) == normalised(expected)
