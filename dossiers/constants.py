@@ -1,3 +1,5 @@
+import functools
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +54,13 @@ FINAL_STATES = (
     DossierState.STOPPED,
     DossierState.WITHDRAWN,
 )
+
+
+@functools.cache
+def state_labels(language: str | None) -> dict[str, str]:
+    """The state labels in `language` (translation.get_language()), translated once per language:
+    get_state_display() translates and hashes every choice again on each call."""
+    return {value: str(label) for value, label in DossierState.choices}
 
 
 class Channel(models.TextChoices):

@@ -9,7 +9,6 @@ translations shipped with DRF leave most of its field messages in English.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -23,11 +22,21 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.reverse import reverse
 
 from portal.accounts.constants import Role
+from portal.accounts.models import display_name
 from procedures.models import Agency
 from procedures.selectors import procedure_list_public
 
 from .. import forms as dossier_forms
-from ..constants import RATING_CRITERIA, STATE_EXPLANATIONS, DossierState, FileKind, FormState, ResultChannel
+from ..constants import (
+    RATING_CRITERIA,
+    STATE_EXPLANATIONS,
+    DossierState,
+    FileKind,
+    FormState,
+    ResultChannel,
+    state_labels,
+)
+from ..holdings import RUNNING_STATES
 from ..models import Dossier, DossierEvent, DossierFee, DossierFile, DossierRating
 from ..services import dossier_missing_items, dossier_receipt_status, snapshot_documents
 
@@ -661,13 +670,6 @@ QUEUE_ITEM_VALUES = (
     "assignee__last_name",
     "assignee__username",
 )
-_RUNNING = frozenset((DossierState.RECEIVED, DossierState.IN_PROCESSING, DossierState.AWAITING_APPROVAL))
-
-
-@functools.cache
-def _state_labels(language: str | None) -> dict[str, str]:
-    """The state labels translated once per language (get_state_display rebuilds them on every call)."""
-    return {value: str(label) for value, label in STATE_LABELS.items()}
 
 
 def _datetime(value: dt.datetime | None, zone) -> str | None:
@@ -687,7 +689,7 @@ def queue_items(rows: list[dict]) -> list[dict]:
     """
     from dossiers.privacy.masking import mask_cccd
 
-    labels = _state_labels(translation.get_language())
+    labels = state_labels(translation.get_language())
     zone = timezone.get_current_timezone()
     now = timezone.now()
     items = []
@@ -696,11 +698,11 @@ def queue_items(rows: list[dict]) -> list[dict]:
         if row["assignee__id"] is None:
             assignee = None
         else:
-            # User.get_full_name: the full name, else first and last name, else the username.
-            full_name = (
-                row["assignee__full_name"]
-                or f"{row['assignee__first_name']} {row['assignee__last_name']}".strip()
-                or row["assignee__username"]
+            full_name = display_name(
+                row["assignee__full_name"],
+                row["assignee__first_name"],
+                row["assignee__last_name"],
+                row["assignee__username"],
             )
             assignee = {"id": row["assignee__id"], "full_name": full_name}
         items.append(
@@ -718,7 +720,7 @@ def queue_items(rows: list[dict]) -> list[dict]:
                 "submitted_at": _datetime(row["submitted_at"], zone),
                 "received_at": _datetime(row["received_at"], zone),
                 "current_due_at": _datetime(due, zone),
-                "is_overdue": state in _RUNNING and due is not None and now > due,
+                "is_overdue": state in RUNNING_STATES and due is not None and now > due,
                 "assignee": assignee,
             }
         )

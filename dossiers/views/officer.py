@@ -24,20 +24,21 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from dossiers.privacy.masking import mask_cccd
 from dossiers.privacy.services import personal_data_access_record
 from portal.accounts.constants import Role
+from portal.accounts.models import display_name
 from procedures.calendar import Timing
 from procedures.constants import StepRole
 from procedures.models import Agency, Procedure
 
 from .. import services
-from ..constants import Action, DossierState, FileKind, FormNumber, FormState, ResultChannel
+from ..constants import Action, DossierState, FileKind, FormNumber, FormState, ResultChannel, state_labels
 from ..filters import FILTER_KEYS, QueueFilterSet, specialists_of
 from ..filters import start_of as _start_of
 from ..forms import (
@@ -199,8 +200,7 @@ def _queue_rows(rows: list[dict], *, now: dt.datetime, can_assign: bool) -> list
     The template only prints `{{ row.x }}`: at 25 rows and 8 cells, resolving model attribute chains
     and filters in the template was about half the page's Python time (issue 6).
     """
-    # The state labels translated once: get_state_display() hashes and translates every choice per row.
-    state_labels = {value: str(label) for value, label in S.choices}
+    labels = state_labels(get_language())
     without_code = _("Hồ sơ chưa cấp mã (số %(pk)s)")
     select_text = _("Chọn hồ sơ %(code)s để phân công")
     # One reverse() for the page: the dossier links differ only by the id at the end.
@@ -214,11 +214,14 @@ def _queue_rows(rows: list[dict], *, now: dt.datetime, can_assign: bool) -> list
             applicant = f"{applicant} ({mask_cccd(id_number)})"
         if row["assignee__id"] is None:
             assignee = "—"
-        else:  # User.get_full_name: the full name, else first and last name, else the username.
+        else:
             assignee = (
-                row["assignee__full_name"]
-                or f"{row['assignee__first_name']} {row['assignee__last_name']}".strip()
-                or row["assignee__username"]
+                display_name(
+                    row["assignee__full_name"],
+                    row["assignee__first_name"],
+                    row["assignee__last_name"],
+                    row["assignee__username"],
+                )
                 or "—"
             )
         items.append(
@@ -226,7 +229,7 @@ def _queue_rows(rows: list[dict], *, now: dt.datetime, can_assign: bool) -> list
                 "id": pk,
                 "url": f"{link}{pk}/",
                 "code": code or without_code % {"pk": pk},
-                "state_label": state_labels.get(state, state),
+                "state_label": labels.get(state, state),
                 "procedure": row["procedure__name"],
                 "applicant": applicant,
                 "received": _row_time(row["received_at"]) or "—",

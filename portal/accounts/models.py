@@ -22,6 +22,14 @@ phone_validator = RegexValidator(
 )
 
 
+def display_name(full_name: str, first_name: str, last_name: str, username: str) -> str:
+    """The name a person is shown by: the full name, else first and last name, else the username.
+
+    User.get_full_name, and the queue rows read as values() (no User instance), all go through it.
+    """
+    return full_name or f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     full_name = models.CharField(_("họ và tên"), max_length=255, blank=True)
@@ -58,7 +66,7 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
-        return self.full_name or super().get_full_name() or self.username
+        return display_name(self.full_name, self.first_name, self.last_name, self.username)
 
     def membership_roles(self) -> frozenset[str]:
         """The roles of the user's memberships, looked up once per user object (one request).
