@@ -61,8 +61,13 @@ def test_the_supplement_notice_lists_the_items_asked_for(world):
 
 
 def test_an_administrators_template_is_used_in_the_citizens_language(world):
-    NotificationTemplate.objects.filter(event="submitted", channel="email", language="vi").update(
-        subject="Đã nhận hồ sơ {{ reference }}", body="Cảm ơn! {{ procedure }}"
+    # update_or_create: a transactional test earlier on the same worker empties the table the
+    # data migration filled, so the seeded row may be gone.
+    NotificationTemplate.objects.update_or_create(
+        event="submitted",
+        channel="email",
+        language="vi",
+        defaults={"subject": "Đã nhận hồ sơ {{ reference }}", "body": "Cảm ơn! {{ procedure }}", "is_active": True},
     )
     dossier = builders.submitted(world)
     _run_notify(dossier)
