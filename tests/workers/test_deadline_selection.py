@@ -215,11 +215,17 @@ def test_every_selection_query_is_one_range_of_a_holdings_index_in_due_order(wor
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Seq Scan" not in plan, plan
-            # The digest's per-agency counts (no LIMIT, grouped) read the primary rows only, through either
-            # partial index on them: on a few rows the planner picks either; the alert queries below must
-            # read the due index in order.
-            indexes = "step_due_idx|primary_due_idx" if "LIMIT" in sql else "step_due_idx|primary_due_idx|one_primary"
-            assert re.search(rf"Index (Only )?Scan using holding_({indexes}) on dossiers_dossierholding", plan), plan
+            if "LIMIT" not in sql:
+                # The digest's per-agency counts (no LIMIT, grouped): on a few rows the planner picks any of
+                # the holdings indexes that bound the deadline (the primary ones, or the agency index), so
+                # what is asserted is the range: the deadline is an index condition, not a filter.
+                scan = re.search(r"Index (Only )?Scan using holding_\w+ on dossiers_dossierholding", plan)
+                assert scan, plan
+                assert re.search(r"Index Cond: .*due_at <=", plan), plan
+                continue
+            assert re.search(
+                r"Index (Only )?Scan using holding_(step_due_idx|primary_due_idx) on dossiers_dossierholding", plan
+            ), plan
             if "LIMIT" in sql:  # an alert query: read in deadline order up to its limit, never sorted
                 assert plan.lstrip().startswith("Limit"), plan
                 assert "Sort" not in plan, plan
