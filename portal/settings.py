@@ -95,7 +95,8 @@ MIDDLEWARE = [
     "portal.accounts.otp.SessionOTPMiddleware",
     "portal.accounts.otp.StaffSecondFactorMiddleware",
     "portal.middleware.PrivateResponseMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # django.contrib.messages' middleware, its storage built only when a request uses it.
+    "portal.middleware.LazyMessageMiddleware",
     "portal.accounts.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the outcome of every authentication attempt.

@@ -51,8 +51,8 @@ def quote(name: str) -> str:
 
 
 @functools.cache
-def session_user_columns_sql() -> str:
-    """The columns of the user `u` and the lowest ids of its confirmed TOTP and recovery-code devices.
+def session_device_columns_sql() -> str:
+    """The lowest ids of the confirmed TOTP and recovery-code devices of the user `u`.
 
     Shared by session_user_get and the session engine's load (portal.accounts.sessions).
     """
@@ -60,7 +60,7 @@ def session_user_columns_sql() -> str:
     totp, static = (quote(m._meta.db_table) for m in (TOTPDevice, StaticDevice))
     confirmed = "SELECT MIN(d.id) FROM {} d WHERE d.user_id = u.{} AND d.confirmed"
     return (
-        f"u.*, ({confirmed.format(totp, pk)}) AS {TOTP_DEVICE_ATTRIBUTE}, "
+        f"({confirmed.format(totp, pk)}) AS {TOTP_DEVICE_ATTRIBUTE}, "
         f"({confirmed.format(static, pk)}) AS {STATIC_DEVICE_ATTRIBUTE}"
     )
 
@@ -68,7 +68,7 @@ def session_user_columns_sql() -> str:
 @functools.cache
 def _session_user_sql() -> str:
     user_table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
-    return f"SELECT {session_user_columns_sql()} FROM {user_table} u WHERE u.{pk} = %s"  # noqa: S608 - names from the models
+    return f"SELECT u.*, {session_device_columns_sql()} FROM {user_table} u WHERE u.{pk} = %s"  # noqa: S608 - names from the models
 
 
 def session_user_get(user_id):
