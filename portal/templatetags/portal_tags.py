@@ -1,6 +1,9 @@
+import datetime
+
 from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.template.defaultfilters import date as date_filter
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 
@@ -20,6 +23,20 @@ def vnd(amount) -> str:
     if (get_language() or "vi").startswith("vi"):
         return grouped.replace(",", ".") + " đồng"
     return grouped + " VND"
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def hm_dmy(value, empty: str = "") -> str:
+    """`value|date:"H:i d/m/Y"|default:empty` without building a DateFormat for every value.
+
+    The time and date as the portal writes them ("09:05 02/03/2026"), in the current time zone
+    (expects_localtime, as Django's date filter); `empty` when there is no value.
+    """
+    if value in (None, ""):
+        return empty
+    if isinstance(value, datetime.datetime):
+        return f"{value.hour:02d}:{value.minute:02d} {value.day:02d}/{value.month:02d}/{value.year:04d}"
+    return date_filter(value, "H:i d/m/Y") or empty
 
 
 # --- regions rendered once per language ------------------------------------------------------------

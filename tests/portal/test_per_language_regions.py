@@ -58,11 +58,13 @@ def _visitors(world) -> dict[str, object | None]:
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_pages_are_the_same_as_rendered_by_the_templates_without_regions(world, language):
-    dossier = builders.received(world)
+    running = builders.in_processing(world)
+    finished = builders.returned(world)  # every step completed, with its timing
     pages = [
         reverse("home"),
         reverse("dossiers:track"),
-        reverse("dossiers:track_code", kwargs={"code": dossier.code}),
+        reverse("dossiers:track_code", kwargs={"code": running.code}),
+        reverse("dossiers:track_code", kwargs={"code": finished.code}),
         reverse("dossiers:track_code", kwargs={"code": "KHONG-CO"}),
         reverse("procedures:list") + "?q=<script>",
     ]
