@@ -25,7 +25,7 @@ def one_query(request):
 
 @login_required
 def one_query_logged_in(request):
-    """The same with an officer's session (session and user rows read by the middleware)."""
+    """The same with an officer's session (the session row and its user, read in one statement)."""
     return JsonResponse({"name": Agency.objects.filter(pk=1).values_list("name", flat=True).first()})
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.functional import SimpleLazyObject, empty
 
 
 class PrivateResponseMiddleware:
@@ -22,3 +27,22 @@ class PrivateResponseMiddleware:
             add_never_cache_headers(response)
             patch_vary_headers(response, ["Cookie"])
         return response
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """django.contrib.messages' middleware, building the message storage only for requests that use it.
+
+    Django builds it on every request (a cookie signer and a session reader) and asks it to store
+    at the end; a storage nobody read or added to stores nothing, so a request that never touches
+    its messages (an API call, a JSON view) now skips both. Any use (messages.add_message,
+    get_messages, the `messages` context processor) builds the same storage as before.
+    """
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(partial(default_storage, request))
+
+    def process_response(self, request, response):
+        messages = request.__dict__.get("_messages")
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

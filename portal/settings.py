@@ -88,13 +88,15 @@ MIDDLEWARE = [
     "portal.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # django.contrib.auth's, taking the user read with the session row (portal/accounts/sessions.py).
+    "portal.accounts.middleware.SessionUserAuthenticationMiddleware",
     # request.user.is_verified() (django-otp's OTPMiddleware, its device check folded into the
     # session user's query), then: staff pass the second factor before admin, officer pages, API.
     "portal.accounts.otp.SessionOTPMiddleware",
     "portal.accounts.otp.StaffSecondFactorMiddleware",
     "portal.middleware.PrivateResponseMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # django.contrib.messages' middleware, its storage built only when a request uses it.
+    "portal.middleware.LazyMessageMiddleware",
     "portal.accounts.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the outcome of every authentication attempt.
@@ -413,7 +415,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Sessions: idle sessions end after 30 minutes, none lives more than 12 hours (ASVS 3.3).
+# Sessions: idle sessions end after 30 minutes, none lives more than 12 hours (ASVS 3.3). Stored in
+# the database with their user's id in a column, so that a request reads both in one statement.
+SESSION_ENGINE = "portal.accounts.sessions"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_IDLE_SECONDS = 30 * 60
 SESSION_COOKIE_HTTPONLY = True

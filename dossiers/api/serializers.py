@@ -835,3 +835,41 @@ class TrackSerializer(serializers.Serializer):
 
     def get_state_explanation(self, obj) -> str:
         return str(STATE_EXPLANATIONS.get(obj.state, ""))
+
+
+def _text(value) -> str | None:
+    # What DRF's CharField writes, None included (the serializer writes None for a None attribute).
+    return None if value is None else str(value)
+
+
+def track_payload(dossier) -> dict:
+    """TrackSerializer's output for a selectors.PublicDossier, written by one plain function.
+
+    The same JSON (tests/dossiers/test_tracking_payload.py compares them in both languages, with
+    and without steps, by code and by reference) without the serializer's copy of its nine fields
+    and two nested serializers on every request. TrackSerializer stays the schema.
+    """
+    zone = timezone.get_current_timezone()
+    return {
+        "code": _text(dossier.code),
+        "procedure": {
+            "national_code": _text(dossier.procedure_national_code),
+            "name": _text(dossier.procedure_current_name),
+        },
+        "agency": _text(dossier.agency_name),
+        "state": dossier.state,
+        "state_label": _text(dossier.get_state_display()),
+        "state_explanation": str(STATE_EXPLANATIONS.get(dossier.state, "")),
+        "received_at": _datetime(dossier.received_at, zone),
+        "current_due_at": _datetime(dossier.current_due_at, zone),
+        "steps": [
+            {
+                "name": _text(step.name),
+                "agency": _text(step.agency),
+                "started_at": _datetime(step.started_at, zone),
+                "completed_at": _datetime(step.completed_at, zone),
+                "timing": _text(step.timing),
+            }
+            for step in dossier.steps
+        ],
+    }

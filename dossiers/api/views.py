@@ -681,7 +681,7 @@ class TrackView(ApiView):
         dossier = selectors.dossier_track_public(code=code)
         if dossier is None:
             raise Http404
-        return Response(s.TrackSerializer(dossier).data)
+        return Response(s.track_payload(dossier))  # TrackSerializer's JSON, written without its machinery
 
 
 # --- officer -----------------------------------------------------------------------------------

@@ -37,12 +37,15 @@ class IdentifierBackend(ModelBackend):
 
         ModelBackend.get_user plus, in the same query, what the second-factor middleware checks
         (portal.accounts.otp.session_user_get), so that it needs no query of its own (issue 6).
+        During a request the session engine has usually read it with the session row already.
         """
         from .otp import session_user_get
+        from .sessions import session_loaded_user
 
         try:
             user_id = get_user_model()._meta.pk.to_python(user_id)
         except ValidationError:
             return None
-        user = session_user_get(user_id)
+        # Already read with the session being authenticated (portal.accounts.sessions): no query.
+        user = session_loaded_user(user_id) or session_user_get(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

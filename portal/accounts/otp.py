@@ -51,15 +51,24 @@ def quote(name: str) -> str:
 
 
 @functools.cache
-def _session_user_sql() -> str:
-    user_table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
+def session_device_columns_sql() -> str:
+    """The lowest ids of the confirmed TOTP and recovery-code devices of the user `u`.
+
+    Shared by session_user_get and the session engine's load (portal.accounts.sessions).
+    """
+    pk = quote(User._meta.pk.column)
     totp, static = (quote(m._meta.db_table) for m in (TOTPDevice, StaticDevice))
     confirmed = "SELECT MIN(d.id) FROM {} d WHERE d.user_id = u.{} AND d.confirmed"
     return (
-        f"SELECT u.*, ({confirmed.format(totp, pk)}) AS {TOTP_DEVICE_ATTRIBUTE}, "  # noqa: S608 - names from the models
-        f"({confirmed.format(static, pk)}) AS {STATIC_DEVICE_ATTRIBUTE} "
-        f"FROM {user_table} u WHERE u.{pk} = %s"
+        f"({confirmed.format(totp, pk)}) AS {TOTP_DEVICE_ATTRIBUTE}, "
+        f"({confirmed.format(static, pk)}) AS {STATIC_DEVICE_ATTRIBUTE}"
     )
+
+
+@functools.cache
+def _session_user_sql() -> str:
+    user_table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
+    return f"SELECT u.*, {session_device_columns_sql()} FROM {user_table} u WHERE u.{pk} = %s"  # noqa: S608 - names from the models
 
 
 def session_user_get(user_id):

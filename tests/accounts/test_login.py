@@ -2,10 +2,10 @@ import logging
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.urls import reverse
 
+from portal.accounts.sessions import SessionStore
 from tests.factories import PASSWORD, UserFactory
 
 from .conftest import CITIZEN_CCCD, CITIZEN_EMAIL, CITIZEN_PHONE

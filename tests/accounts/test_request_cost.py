@@ -1,7 +1,7 @@
 """What every officer request pays before its view runs: session, user, second factor (issue 6).
 
-The session's user is read with its confirmed devices in one statement
-(portal.accounts.otp.session_user_get), so the second-factor middleware makes no query of its own,
+The session row, its user and the user's confirmed devices are read in one statement
+(portal.accounts.sessions), so neither authentication nor the second-factor middleware makes a query of its own,
 and a verified officer's request skips the staff check's membership EXISTS. The budgets below are
 those counts: a removed query that comes back fails here, and so does a device check that stops
 seeing a deleted or disabled device.
@@ -21,6 +21,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.accounts.middleware import LAST_ACTIVITY_KEY, TOUCH_INTERVAL_SECONDS
+from portal.accounts.models import Session, User
 from tests.dossiers import builders
 from tests.factories import OfficerFactory, UserFactory
 
@@ -31,8 +32,8 @@ DEVICE = "/can-bo/__device__/"
 QUEUE_API = "/api/officer/queue/"
 QUEUE_PAGE = "/can-bo/ho-so/"
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
-# django_session, then accounts_user with its confirmed device ids.
-BEFORE_THE_VIEW = 2
+# accounts_session joined with accounts_user and its confirmed device ids.
+BEFORE_THE_VIEW = 1
 # The queue API's own: the memberships, the agencies below them, the holding range and the rows.
 QUEUE_API_OWN = 4
 
@@ -81,6 +82,7 @@ def test_an_officer_request_to_a_trivial_view_costs_the_session_and_the_user_onl
     assert response.json() == {"verified": True}
     assert len(statements) == BEFORE_THE_VIEW, statements
     _assert_no_second_factor_queries(statements)
+    assert '"accounts_session"' in statements[0] and '"accounts_user"' in statements[0]
 
 
 def test_request_user_otp_device_is_the_device_that_verified_the_session(client):
@@ -192,3 +194,48 @@ def test_with_throttled_writes_an_idle_session_still_ends_after_30_minutes(clien
     traveller.shift(datetime.timedelta(minutes=31))
     assert client.get(TRIVIAL).json() == {"verified": False}
     assert "_auth_user_id" not in client.session
+
+
+def test_the_session_row_names_its_user_from_login_to_logout(client):
+    citizen = UserFactory()
+    client.force_login(citizen)
+    key = client.session.session_key
+    assert Session.objects.get(session_key=key).user_id == citizen.pk
+
+    client.post(reverse("accounts:logout"))
+
+    assert not Session.objects.filter(session_key=key).exists()
+    assert not Session.objects.filter(user=citizen).exists()
+
+
+def test_an_account_deactivated_is_logged_out_at_its_next_request(client):
+    officer = OfficerFactory()
+    _verified(client, officer)
+    User.objects.filter(pk=officer.pk).update(is_active=False)
+
+    response = client.get(TRIVIAL)
+    assert response.json() == {"verified": False}
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_a_password_changed_elsewhere_ends_the_session_read_with_its_user(client):
+    officer = OfficerFactory()
+    _verified(client, officer)
+    officer.set_password("một mật khẩu mới rất dài")
+    officer.save()
+
+    response = client.get(TRIVIAL)
+    assert not response.wsgi_request.user.is_authenticated  # the session hash no longer matches
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_session_row_naming_another_user_in_its_column_gives_no_one_that_user(client):
+    """The user read with the row counts only when it is the one the session's data names."""
+    officer, other = OfficerFactory(), OfficerFactory()
+    _verified(client, officer)
+    Session.objects.filter(session_key=client.session.session_key).update(user=other)
+
+    response, statements = _get(client, TRIVIAL)
+
+    assert response.wsgi_request.user == officer
+    assert len(statements) == BEFORE_THE_VIEW + 1  # the user read again, by the id in the data
