@@ -51,7 +51,7 @@ from ..forms import (
     UploadForm,
     display_answer,
 )
-from ..forms_rendering import FastFormRenderer
+from ..forms_rendering import FastFormRenderer, form_fields_html
 from ..models import Dossier, DossierStep
 from ..pdf import render_register
 from ..selectors import (
@@ -69,6 +69,7 @@ from ..selectors import (
     queue_row_values,
     remember_memberships,
 )
+from .queue_markup import queue_rows_html, queue_tabs_html
 
 logger = logging.getLogger("dossiers.officer")
 S = DossierState
@@ -264,17 +265,19 @@ def queue(request):
         queue_row_values(ids, QUEUE_PAGE_VALUES), now=now, can_assign=bool(roles.leader | roles.reception)
     )
     counts = queue_counts(request.user, now=now)
+    tabs = [
+        {
+            "key": key,
+            "label": label,
+            "count": counts[key],
+            "count_label": _count_label(counts[key]),
+            "query": _queue_query(key, filters),
+        }
+        for key, label in QUEUE_TABS.items()
+    ]
+    bulk_form = BulkAssignForm(roles=roles) if any(i["selectable"] for i in items) else None
     context = {
-        "tabs": [
-            {
-                "key": key,
-                "label": label,
-                "count": counts[key],
-                "count_label": _count_label(counts[key]),
-                "query": _queue_query(key, filters),
-            }
-            for key, label in QUEUE_TABS.items()
-        ],
+        "tabs": tabs,
         "tab": tab,
         "tab_label": QUEUE_TABS[tab],
         "form": filterset.form,
@@ -284,9 +287,14 @@ def queue(request):
         "first_page_query": _queue_query(tab, filters) if after else "",
         "next_page_query": _queue_query(tab, filters, next_cursor) if next_cursor else "",
         "current_query": _queue_query(tab, filters, after),
-        "bulk_form": BulkAssignForm(roles=roles) if any(i["selectable"] for i in items) else None,
+        "bulk_form": bulk_form,
         "searching": bool(filters.get("q")),
         "is_reception": bool(roles.reception),
+        # The template's loops, written in Python (dossiers.views.queue_markup, forms_rendering).
+        "tabs_html": queue_tabs_html(tabs, tab),
+        "form_html": form_fields_html(filterset.form),
+        "rows_html": queue_rows_html(items),
+        "bulk_form_html": form_fields_html(bulk_form, row_class="form-row") if bulk_form is not None else "",
     }
     return render(request, "dossiers/officer/queue.html", context)
 
