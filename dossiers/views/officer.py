@@ -165,14 +165,24 @@ def _count_label(count: int) -> str:
     return f"{COUNT_LIMIT - 1}+" if count >= COUNT_LIMIT else str(count)
 
 
-def _time_left_of(state: str, due: dt.datetime | None, now: dt.datetime) -> str:
-    """Working time is the calendar's business; the queue shows plain hours or days to the due time."""
+def _time_left_texts() -> tuple[str, str, str]:
+    return _("%(days)s ngày"), _("%(hours)s giờ"), _("quá %(amount)s")
+
+
+def _time_left_of(
+    state: str, due: dt.datetime | None, now: dt.datetime, *, texts: tuple[str, str, str] | None = None
+) -> str:
+    """Working time is the calendar's business; the queue shows plain hours or days to the due time.
+
+    `texts` are _time_left_texts() translated once for a page of rows.
+    """
     if state not in RUNNING_STATES or due is None:
         return ""
+    days, hours_text, late = texts or _time_left_texts()
     seconds = (due - now).total_seconds()
     hours = int(abs(seconds) // 3600)
-    amount = _("%(days)s ngày") % {"days": hours // 24} if hours >= 48 else _("%(hours)s giờ") % {"hours": hours}
-    return amount if seconds >= 0 else _("quá %(amount)s") % {"amount": amount}
+    amount = days % {"days": hours // 24} if hours >= 48 else hours_text % {"hours": hours}
+    return amount if seconds >= 0 else late % {"amount": amount}
 
 
 # The columns the queue table shows, read as values(): no model instance per row.
@@ -203,6 +213,12 @@ def _queue_rows(rows: list[dict], *, now: dt.datetime, can_assign: bool) -> list
     """
     labels = state_labels(get_language())
     without_code = _("Hồ sơ chưa cấp mã (số %(pk)s)")
+    time_texts = _time_left_texts()
+    zone = timezone.get_current_timezone()
+
+    def row_time(value: dt.datetime | None) -> str:  # _row_time with the zone looked up once
+        return value.astimezone(zone).strftime("%H:%M %d/%m/%Y") if value else ""
+
     select_text = _("Chọn hồ sơ %(code)s để phân công")
     # One reverse() for the page: the dossier links differ only by the id at the end.
     link = reverse("dossiers:officer_dossier", args=[0])[: -len("0/")]
@@ -233,9 +249,9 @@ def _queue_rows(rows: list[dict], *, now: dt.datetime, can_assign: bool) -> list
                 "state_label": labels.get(state, state),
                 "procedure": row["procedure__name"],
                 "applicant": applicant,
-                "received": _row_time(row["received_at"]) or "—",
-                "due": _row_time(due) or "—",
-                "time_left": _time_left_of(state, due, now) or "—",
+                "received": row_time(row["received_at"]) or "—",
+                "due": row_time(due) or "—",
+                "time_left": _time_left_of(state, due, now, texts=time_texts) or "—",
                 "badge": _badge_of(state, due, now),
                 "step": row["current_step__name"] or "—",
                 "assignee": assignee,

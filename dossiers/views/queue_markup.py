@@ -11,17 +11,18 @@ wrote "27,442" into the bulk form's checkbox values and the bulk assignment igno
 
 from __future__ import annotations
 
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+
+from ..forms_rendering import escape_text
 
 
 def queue_tabs_html(tabs: list[dict], current: str) -> SafeString:
     """The tab chips: each a link with its bounded count, the current one marked for assistive technology."""
     parts = []
     for item in tabs:
-        text = f"{conditional_escape(item['label'])} ({conditional_escape(item['count_label'])})"
-        href = f"?{conditional_escape(item['query'])}"
+        text = f"{escape_text(item['label'])} ({escape_text(item['count_label'])})"
+        href = f"?{escape_text(item['query'])}"
         if item["key"] == current:
             link = f'<a class="chip" href="{href}" aria-current="page"><strong>{text}</strong></a>'
         else:
@@ -32,7 +33,7 @@ def queue_tabs_html(tabs: list[dict], current: str) -> SafeString:
 
 def queue_rows_html(items: list[dict]) -> SafeString:
     """The table's rows from officer._queue_rows' cells (every cell text already as shown)."""
-    esc = conditional_escape
+    esc = escape_text
     # One translation per page for the cell labels the narrow layout shows (data-label).
     procedure, applicant, received = esc(_("Thủ tục")), esc(_("Người nộp")), esc(_("Tiếp nhận"))
     due, left, step, assignee = esc(_("Hạn xử lý")), esc(_("Còn lại")), esc(_("Bước hiện tại")), esc(_("Cán bộ xử lý"))
