@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -69,7 +70,7 @@ from ..selectors import (
     queue_row_values,
     remember_memberships,
 )
-from .queue_markup import queue_rows_html, queue_tabs_html
+from .queue_markup import queue_content_html, queue_rows_html, queue_tabs_html
 
 logger = logging.getLogger("dossiers.officer")
 S = DossierState
@@ -147,14 +148,12 @@ def _row_time(value: dt.datetime | None) -> str:
 
 
 def _queue_query(tab: str, filters: dict[str, str], after: str | None = None) -> str:
-    params = QueryDict(mutable=True)
-    params["tab"] = tab
-    for key in FILTER_KEYS:
-        if filters.get(key):
-            params[key] = filters[key]
+    """The query string of a queue link: what QueryDict.urlencode writes, without building a QueryDict."""
+    params = [("tab", tab)]
+    params += [(key, filters[key]) for key in FILTER_KEYS if filters.get(key)]
     if after:
-        params["after"] = after
-    return params.urlencode()
+        params.append(("after", after))
+    return urlencode(params)
 
 
 def _tab_of(value: str | None) -> str:
@@ -306,12 +305,13 @@ def queue(request):
         "bulk_form": bulk_form,
         "searching": bool(filters.get("q")),
         "is_reception": bool(roles.reception),
-        # The template's loops, written in Python (dossiers.views.queue_markup, forms_rendering).
+        # The page's repeated parts, written in Python (dossiers.views.queue_markup, forms_rendering).
         "tabs_html": queue_tabs_html(tabs, tab),
         "form_html": form_fields_html(filterset.form),
         "rows_html": queue_rows_html(items),
         "bulk_form_html": form_fields_html(bulk_form, row_class="form-row") if bulk_form is not None else "",
     }
+    context["content"] = queue_content_html(request, context)
     return render(request, "dossiers/officer/queue.html", context)
 
 
@@ -323,7 +323,12 @@ class BulkAssignForm(forms.Form):
 
     def __init__(self, *args, roles: OfficerRoles, **kwargs):
         super().__init__(*args, auto_id="id_bulk_%s", **kwargs)
-        self.fields["assignee"].queryset = _specialists(roles.leader | roles.reception)
+        specialists = _specialists(roles.leader | roles.reception)
+        # The page's options show the name only (User.__str__); DISTINCT over every column of the users
+        # was the page's slowest statement. The submitted form reads whole users, for the assignment.
+        self.fields["assignee"].queryset = (
+            specialists if self.is_bound else specialists.only("pk", "full_name", "username")
+        )
 
 
 @officer_required

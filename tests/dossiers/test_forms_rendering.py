@@ -121,6 +121,7 @@ def test_the_queue_forms_written_in_one_call_read_as_their_template_loop(world, 
         {"q": 'Lê "Văn" <i>', "procedure": str(world.procedure.pk), "state": "received", "overdue": "on"},
         {"received_from": "2026-03-10", "received_to": "2026-03-01", "assignee": "9999", "channel_in": "x"},
         {"assignee": str(world.specialist.pk), "received_from": "2026-02-30", "overdue": "off"},
+        {"q": "x" * 101, "field": "0", "state": "<b>"},  # an error beside the help text
     ):
         forms = {name: QueueFilterSet(data, agency_ids=roles.all).form for name in ("fast", "loop", "django")}
         forms["django"].renderer = DjangoTemplates()

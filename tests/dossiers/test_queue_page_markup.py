@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.forms.renderers import DjangoTemplates
+from django.http import QueryDict
 from django.template import engines
 from django.test.html import parse_html
 from django.urls import reverse
 from django.utils import translation
 
+from dossiers.filters import FILTER_KEYS
 from dossiers.selectors import QUEUE_TABS
+from dossiers.views.officer import _queue_query
 from dossiers.views.queue_markup import queue_rows_html
 from tests.dossiers import test_queue_page_rows
 
@@ -116,3 +119,26 @@ def test_queue_rows_write_ids_and_versions_as_plain_digits_in_every_language():
             markup = queue_rows_html([row])
         assert 'name="version-27442" value="12000"' in markup
         assert 'name="dossiers" value="27442"' in markup
+
+
+def test_queue_links_carry_the_query_string_querydict_wrote():
+    filters = {
+        "q": 'Lê Văn & "Ánh" + 50% / ?',
+        "procedure": "12",
+        "received_from": "2026-03-01",
+        "overdue": "true",
+        "unknown": "left out",
+    }
+    for tab, given, after in (
+        ("all", filters, "2026-03-01T10:00:00+07:00~42"),
+        ("new", {}, None),
+        ("mine", {"state": "received", "q": ""}, ""),
+    ):
+        expected = QueryDict(mutable=True)
+        expected["tab"] = tab
+        for key in FILTER_KEYS:
+            if given.get(key):
+                expected[key] = given[key]
+        if after:
+            expected["after"] = after
+        assert _queue_query(tab, given, after) == expected.urlencode()
