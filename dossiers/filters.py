@@ -111,7 +111,11 @@ class BoundedSelect(forms.Select):
         super().__init__(attrs, choices)
         self.limit = OPTION_LIMIT if limit is None else limit
 
-    def get_context(self, name, value, attrs):
+    def shown_choices(self, value) -> tuple[list, bool]:
+        """The options to write for this value, and whether the list was cut at the limit.
+
+        Also read by dossiers.forms_rendering.field_group_html, which writes the select directly.
+        """
         source = self.choices
         listed = list(iter(source))  # not list(source): its __len__ would COUNT the queryset
         real = [choice for choice in listed if choice[0] != ""]
@@ -126,6 +130,11 @@ class BoundedSelect(forms.Select):
                 obj = field.queryset.filter(pk=missing).first() if field is not None and missing.isdigit() else None
                 if obj is not None:
                     listed.append(source.choice(obj))
+        return listed, truncated
+
+    def get_context(self, name, value, attrs):
+        source = self.choices
+        listed, truncated = self.shown_choices(value)
         self.choices = listed
         try:
             context = super().get_context(name, value, attrs)

@@ -13,7 +13,7 @@ from django.test.html import parse_html
 from django.urls import reverse
 
 from dossiers.filters import QueueFilterSet
-from dossiers.forms_rendering import FastFormRenderer
+from dossiers.forms_rendering import FastFormRenderer, form_fields_html
 from dossiers.models import Dossier
 from dossiers.views.officer import ACTIONS, BulkAssignForm, OfficerRoles, _row_time
 from portal.accounts.constants import Role
@@ -105,6 +105,35 @@ def test_the_queue_filter_and_bulk_forms_have_djangos_markup(world):
         assert_same_markup(make)
     assert_same_markup(lambda renderer: BulkAssignForm(roles=roles, renderer=renderer))
     assert_same_markup(lambda renderer: BulkAssignForm({"assignee": "0"}, roles=roles, renderer=renderer))
+
+
+LOOP = Template("{% for field in form %}<div>{{ field.as_field_group }}</div>{% endfor %}")
+
+
+@pytest.mark.parametrize("limit", [200, 1])
+def test_the_queue_forms_written_in_one_call_read_as_their_template_loop(world, monkeypatch, limit):
+    """form_fields_html writes each field itself: the same bytes as as_field_group, Django's markup."""
+    monkeypatch.setattr("dossiers.filters.OPTION_LIMIT", limit)  # 1: every model select cut, with its note
+    OfficerFactory(role=Role.SPECIALIST, membership__agency=world.agency, full_name='Viên <b>"Hai"</b>')
+    roles = OfficerRoles(world.leader)
+    for data in (
+        None,
+        {"q": 'Lê "Văn" <i>', "procedure": str(world.procedure.pk), "state": "received", "overdue": "on"},
+        {"received_from": "2026-03-10", "received_to": "2026-03-01", "assignee": "9999", "channel_in": "x"},
+        {"assignee": str(world.specialist.pk), "received_from": "2026-02-30", "overdue": "off"},
+        {"q": "x" * 101, "field": "0", "state": "<b>"},  # an error beside the help text
+    ):
+        forms = {name: QueueFilterSet(data, agency_ids=roles.all).form for name in ("fast", "loop", "django")}
+        forms["django"].renderer = DjangoTemplates()
+        fast = form_fields_html(forms["fast"])
+        assert fast == LOOP.render(Context({"form": forms["loop"]})), data
+        assert parse_html(fast) == parse_html(LOOP.render(Context({"form": forms["django"]}))), data
+    for data in (None, {"assignee": "0"}, {"assignee": str(world.specialist.pk)}):
+        fast = form_fields_html(BulkAssignForm(data, roles=roles), row_class="form-row")
+        loop = Template('{% for field in form %}<div class="form-row">{{ field.as_field_group }}</div>{% endfor %}')
+        assert fast == loop.render(Context({"form": BulkAssignForm(data, roles=roles)}))
+        django = BulkAssignForm(data, roles=roles, renderer=DjangoTemplates())
+        assert parse_html(fast) == parse_html(loop.render(Context({"form": django})))
 
 
 def _control(page: str, name: str) -> str:
