@@ -123,7 +123,12 @@ class BoundedSelect(forms.Select):
 
     def __init__(self, attrs=None, choices=(), *, limit: int | None = None):
         super().__init__(attrs, choices)
-        self.limit = OPTION_LIMIT if limit is None else limit
+        self._limit = limit
+
+    @property
+    def limit(self) -> int:
+        # Read when rendering: QueueFilterSet's widgets are made once per process (its form class).
+        return OPTION_LIMIT if self._limit is None else self._limit
 
     def get_context(self, name, value, attrs):
         source = self.choices
