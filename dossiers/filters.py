@@ -201,6 +201,8 @@ class _ListedModelChoiceField(django_filters.fields.ModelChoiceField):
         if self.null_label is not None and value == self.null_value:
             return value
         self.validate_no_null_characters(value)
+        if isinstance(value, self._model):
+            value = value.pk
         pk_field = self._model._meta.pk
         found = None
         try:
@@ -261,6 +263,8 @@ def _form_field_copy(field: forms.Field) -> forms.Field:
     if isinstance(field, forms.ModelChoiceField):
         if field._queryset is not None:
             new.queryset = field._queryset  # the setter clones it and binds the options to this copy
+        else:  # a queryset built on first use (defer_queryset), by each copy for itself
+            widget.choices = new.choices
     elif isinstance(field, forms.ChoiceField):
         choices = field._choices
         if isinstance(choices, django_filters.fields.ChoiceIterator):

@@ -72,7 +72,9 @@ def agencies_without_commune_police(agencies) -> list[Agency]:
     return [agency for agency in agencies if commune_police_id(agency.path, police) is None]
 
 
-def procedure_offered(*, pk: int, agency_ids: set[int], fields: tuple[str, ...] = ("id", "national_code", "name")):
+def procedure_offered(
+    *, pk: int, agency_ids: set[int], fields: tuple[str, ...] = ("id", "national_code", "name")
+) -> Procedure | None:
     """The procedure `pk`, with only `fields` loaded, if one of `agency_ids` offers it; else None.
 
     What Procedure.objects.filter(agencies__in=agency_ids).only(*fields).get(pk=pk) finds, in one

@@ -160,8 +160,15 @@ def test_the_queue_filterset_validates_and_filters_as_a_plain_django_filter_filt
     with translation.override(language):
         for officer in (world.reception, world.specialist, world.leader):
             agency_ids = selectors.officer_agency_ids(officer)
-            for case in _cases(world):
-                data = QueryDict(case)
+            # Query strings as the page and the API get them, and plain dicts as a caller may pass.
+            datas = [QueryDict(case) for case in _cases(world)] + [
+                {"procedure": world.procedure},
+                {"procedure": world.elsewhere},
+                {"procedure": world.procedure.pk, "assignee": world.specialist.pk},
+                {"procedure": None, "state": S.RECEIVED},
+            ]
+            for data in datas:
+                case = data.urlencode() if isinstance(data, QueryDict) else repr(data)
                 ours = _outcome(QueueFilterSet(data, agency_ids=agency_ids, now=now))
                 plain = _outcome(PlainQueueFilterSet(data, agency_ids=agency_ids, now=now))
                 assert ours == plain, (officer.username, case)
