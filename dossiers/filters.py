@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.accounts.constants import Role
 from procedures.models import Field, Procedure
+from procedures.selectors import procedure_offered
 from procedures.text import normalize_search
 
 from .constants import Channel, DossierState
@@ -81,8 +86,17 @@ class _ListedChoiceIterator(django_filters.fields.ModelChoiceIterator):
     (DECLARE, FETCH, CLOSE) for each of the queue's short lists, three round trips each.
 
     The query reads at most the widget's `limit` + 1 rows (BoundedSelect tells the page the list was
-    cut); validating a submitted value still reads the whole queryset (ModelChoiceField.to_python).
+    cut). The field's queryset is read when the options are (Django's iterator reads it when made),
+    so that a field whose queryset is built on first use (_ListedModelChoiceField.defer_queryset)
+    builds it only for a page that lists the options.
     """
+
+    def __init__(self, field):
+        self.field = field
+
+    @property
+    def queryset(self):
+        return self.field.queryset
 
     def __iter__(self):
         if self.field.empty_label is not None:
@@ -109,7 +123,12 @@ class BoundedSelect(forms.Select):
 
     def __init__(self, attrs=None, choices=(), *, limit: int | None = None):
         super().__init__(attrs, choices)
-        self.limit = OPTION_LIMIT if limit is None else limit
+        self._limit = limit
+
+    @property
+    def limit(self) -> int:
+        # Read when rendering: QueueFilterSet's widgets are made once per process (its form class).
+        return OPTION_LIMIT if self._limit is None else self._limit
 
     def shown_choices(self, value) -> tuple[list, bool]:
         """The options to write for this value, and whether the list was cut at the limit.
@@ -150,12 +169,126 @@ class BoundedSelect(forms.Select):
 
 
 class _ListedModelChoiceField(django_filters.fields.ModelChoiceField):
+    """django-filter's ModelChoiceField whose options' queryset can be built on first use.
+
+    A queue request that does not use a list (an API search, a filter by procedure only) then builds
+    none of its querysets; and a chosen value can be checked by one indexed lookup (`find`) instead of
+    a get() over the options' DISTINCT join.
+    """
+
     iterator = _ListedChoiceIterator
     widget = BoundedSelect
+    _build_queryset: Callable[[], QuerySet] | None = None
+    _find: Callable[[int], object | None] | None = None
+
+    def defer_queryset(self, build: Callable[[], QuerySet], *, find: Callable[[int], object | None] | None = None):
+        """Options from `build()`, called once when first needed.
+
+        `find(pk)`, when given, returns the option with that primary key or None, as
+        `build().get(pk=pk)` would, in one indexed query: it validates a chosen value.
+        """
+        self._model = self.queryset.model
+        self._queryset = None
+        self._build_queryset = build
+        self._find = find
+        self.widget.choices = self.choices
+
+    @property
+    def queryset(self):
+        if self._queryset is None and self._build_queryset is not None:
+            self._queryset = self._build_queryset()
+        return self._queryset
+
+    @queryset.setter
+    def queryset(self, queryset):
+        self._build_queryset = self._find = None
+        forms.ModelChoiceField.queryset.fset(self, queryset)
+
+    def to_python(self, value):
+        if self._find is None or value in self.empty_values or self.to_field_name:
+            return super().to_python(value)
+        if self.null_label is not None and value == self.null_value:
+            return value
+        self.validate_no_null_characters(value)
+        if isinstance(value, self._model):
+            value = value.pk
+        pk_field = self._model._meta.pk
+        found = None
+        try:
+            # The conversion get(pk=value) applies (int(), so " 7 " and "+7" are 7), and a number out
+            # of the column's range matches nothing, as in Django's lookups.
+            pk = pk_field.get_prep_value(value)
+        except (ValueError, TypeError):
+            pk = None
+        if pk is not None:
+            low, high = connection.ops.integer_field_range(pk_field.get_internal_type())
+            if (low is None or pk >= low) and (high is None or pk <= high):
+                found = self._find(pk)
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return found
 
 
 class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = _ListedModelChoiceField
+
+
+def _shallow_copy(obj):
+    """copy.copy of a filter, form field or widget, without copy's __reduce_ex__ round trip."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
+def _bound_filter(declared: django_filters.Filter, parent, model) -> django_filters.Filter:
+    """A FilterSet instance's own copy of a declared filter, as django-filter's deep copy makes it.
+
+    Every attribute an instance may change is its own: `extra` (Filter.field writes the queryset into
+    it), the field built from it, the parent; a `method` filter gets a FilterMethod of its own, bound
+    to this copy (the declaration's is bound to the declaration, which has no parent).
+    """
+    bound = _shallow_copy(declared)
+    bound.extra = declared.extra.copy()
+    bound.__dict__.pop("_field", None)
+    bound.model = model
+    bound.parent = parent
+    if declared.method is not None:
+        bound.method = declared.method
+    return bound
+
+
+def _form_field_copy(field: forms.Field) -> forms.Field:
+    """A form's own copy of a field, as Field.__deepcopy__ (and ChoiceField's, ModelChoiceField's)
+    makes it for BaseForm: the widget with its attrs, error messages and validators copied.
+
+    Differences, none of which a form of this module changes: a ChoiceField's choices are shared
+    with the declaration (constant lists of TextChoices) instead of deep-copied.
+    """
+    new = _shallow_copy(field)
+    widget = new.widget = _shallow_copy(field.widget)
+    widget.attrs = field.widget.attrs.copy()
+    new.error_messages = field.error_messages.copy()
+    new.validators = field.validators[:]
+    if isinstance(field, forms.ModelChoiceField):
+        if field._queryset is not None:
+            new.queryset = field._queryset  # the setter clones it and binds the options to this copy
+        else:  # a queryset built on first use (defer_queryset), by each copy for itself
+            widget.choices = new.choices
+    elif isinstance(field, forms.ChoiceField):
+        choices = field._choices
+        if isinstance(choices, django_filters.fields.ChoiceIterator):
+            choices = django_filters.fields.ChoiceIterator(new, choices.choices)
+        new._choices = widget.choices = choices
+    return new
+
+
+class _FieldsCopiedPerForm(dict):
+    """A form class's base_fields, which BaseForm.__init__ deep-copies for each form: copied by
+    _form_field_copy instead, field by field (copy.deepcopy of the queue filters' nine fields was
+    about 1,300 Python calls per request)."""
+
+    def __deepcopy__(self, memo):
+        return {name: _form_field_copy(field) for name, field in self.items()}
 
 
 class QueueFilterSet(django_filters.FilterSet):
@@ -213,25 +346,83 @@ class QueueFilterSet(django_filters.FilterSet):
         fields: list[str] = []
         form = QueueFilterForm
 
-    def __init__(self, data=None, queryset=None, *, agency_ids: set[int], now: dt.datetime | None = None, **kwargs):
-        super().__init__(data, queryset if queryset is not None else DossierHolding.objects.all(), **kwargs)
+    def __init__(
+        self,
+        data=None,
+        queryset=None,
+        *,
+        agency_ids: set[int],
+        now: dt.datetime | None = None,
+        request=None,
+        prefix=None,
+    ):
+        # django-filter's BaseFilterSet.__init__, with each declared filter copied by _bound_filter
+        # instead of deep-copied (the declared querysets' SQL trees with them): that copy, the form
+        # class made per instance and its fields' deep copy were most of a filtered queue request.
+        if queryset is None:
+            queryset = DossierHolding.objects.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        model = queryset.model
+        self.filters = {name: _bound_filter(declared, self, model) for name, declared in self.base_filters.items()}
         self.now = now or timezone.now()
         self._agency_ids = set(agency_ids)
-        # Only the columns an option shows (its __str__): DISTINCT over every column, the procedures'
-        # legal texts included, cost more than the options themselves.
-        self.filters["procedure"].queryset = (
+
+    @classmethod
+    def _prototype_form_class(cls) -> type[forms.Form]:
+        """The form class django-filter's get_form_class makes, made once per FilterSet class: its
+        fields are those of the declared filters (the lists' querysets are set per form, see form)."""
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            fields = {
+                name: _bound_filter(declared, None, cls._meta.model).field
+                for name, declared in cls.base_filters.items()
+            }
+            form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+            form_class.base_fields = _FieldsCopiedPerForm(form_class.base_fields)
+            cls._form_class = form_class
+        return form_class
+
+    def get_form_class(self):
+        return self._prototype_form_class()
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            fields = form.fields
+            fields["procedure"].defer_queryset(self._procedures, find=self._procedure_offered)
+            fields["field"].defer_queryset(self._fields)
+            fields["assignee"].defer_queryset(self._specialists)
+        return self._form
+
+    # The lists' options, built when a form validates a chosen value or renders the list. Only the
+    # columns an option shows (its __str__): DISTINCT over every column, the procedures' legal texts
+    # included, cost more than the options themselves.
+    def _procedures(self) -> QuerySet[Procedure]:
+        return (
             Procedure.objects.filter(agencies__in=self._agency_ids)
             .distinct()
             .order_by("name")
             .only("pk", "national_code", "name")
         )
-        self.filters["field"].queryset = (
+
+    def _procedure_offered(self, pk: int) -> Procedure | None:
+        return procedure_offered(pk=pk, agency_ids=self._agency_ids)
+
+    def _fields(self) -> QuerySet[Field]:
+        return (
             Field.objects.filter(procedures__agencies__in=self._agency_ids)
             .distinct()
             .order_by("name")
             .only("pk", "name")
         )
-        self.filters["assignee"].queryset = specialists_of(self._agency_ids).only("pk", "full_name", "username")
+
+    def _specialists(self) -> QuerySet:
+        return specialists_of(self._agency_ids).only("pk", "full_name", "username")
 
     def filter_q(self, queryset, name, value):
         if not value.strip():

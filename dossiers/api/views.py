@@ -750,7 +750,7 @@ class OfficerQueueView(ApiView):
         now = timezone.now()
         base = None
         # Without a filter parameter the FilterSet filters nothing: building and validating it (its
-        # filters and form fields deep-copied) is then skipped.
+        # filters and form fields copied, dossiers.filters) is then skipped.
         if any(key in request.query_params for key in FILTER_KEYS):
             agency_ids = selectors.officer_agency_ids(request.user)
             filterset = QueueFilterSet(request.query_params, agency_ids=agency_ids, now=now)
