@@ -8,11 +8,12 @@ every refusal is logged.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -21,8 +22,9 @@ from django.utils.translation import gettext_lazy
 
 from portal.accounts.constants import Role
 
-from .constants import Channel, DossierState, FileKind, HoldingBucket
+from .constants import AppointmentKind, Channel, DossierState, FileKind, FormNumber, HoldingBucket
 from .models import Dossier, DossierFile, DossierHolding, DossierStep
+from .officer_page import PAGE_LISTS_SQL, PageLists, page_lists_of
 
 logger = logging.getLogger("dossiers.access")
 S = DossierState
@@ -179,6 +181,58 @@ def dossier_get_for_officer(*, user, pk: int) -> Dossier:
     ):
         raise _refuse(user, "dossier", pk)
     return dossier
+
+
+def dossier_page_get_for_officer(*, user, pk: int) -> Dossier:
+    """dossier_get_for_officer for the officer's dossier page: the same dossier, the same refusal.
+
+    The page's lists (files, events, appointments, fees, steps: dossiers.officer_page) come in the
+    dossier's own statement, as `dossier.page`; the access check reads the steps from them.
+    """
+    ids = officer_agency_ids(user)
+    dossier = (
+        Dossier.objects.exclude(state=S.DRAFT)
+        .select_related(
+            "procedure_version", "procedure", "agency", "receiving_agency", "assignee", "current_step__agency"
+        )
+        .annotate(page_lists=_page_lists_sql())
+        .filter(pk=pk)
+        .first()
+    )
+    if dossier is None:
+        raise _refuse(user, "dossier", pk)
+    raw = json.loads(dossier.__dict__.pop("page_lists"))
+    if not (
+        dossier.agency_id in ids
+        or dossier.receiving_agency_id in ids
+        or any(step["agency_id"] in ids for step in raw["steps"])
+    ):
+        raise _refuse(user, "dossier", pk)
+    dossier.page = _page_lists(raw)
+    return dossier
+
+
+def dossier_page_lists(dossier: Dossier) -> PageLists:
+    """The page's lists of a dossier the caller may read: those read with it, else one statement."""
+    page = dossier.__dict__.get("page")
+    if page is None:
+        rows = Dossier.objects.filter(pk=dossier.pk).annotate(page_lists=_page_lists_sql())
+        raw = rows.values_list("page_lists", flat=True)[0]
+        page = dossier.page = _page_lists(json.loads(raw))
+    return page
+
+
+def _page_lists_sql() -> RawSQL:
+    # A constant statement without parameters: nothing of the request reaches the SQL text.
+    return RawSQL(PAGE_LISTS_SQL, (), output_field=TextField())  # noqa: S611
+
+
+def _page_lists(raw: dict) -> PageLists:
+    return page_lists_of(
+        raw,
+        form_labels={value: str(label) for value, label in FormNumber.choices},
+        appointment_labels={value: str(label) for value, label in AppointmentKind.choices},
+    )
 
 
 def file_get_for_user(*, user, public_id) -> DossierFile:
