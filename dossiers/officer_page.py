@@ -4,7 +4,9 @@ The page shows the dossier's files, its audit trail (with each event's attachmen
 its fee lines and its steps. Read through the ORM that was seven statements, each compiled anew on
 every request; here they are subqueries of one JSON column added to the dossier's own SELECT
 (dossiers.selectors.dossier_page_get_for_officer). The rows are display-only values, not model
-instances: nothing on the page saves them, and a field the page does not show is not read.
+instances: nothing on the page saves them, and a field the page does not show is not read. The
+names of the dossier's procedure, agencies and assignee come the same way, instead of four joins
+of whole rows.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.urls import reverse
+
+from portal.accounts.models import display_name
 
 from .constants import FormNumber
 
@@ -62,7 +66,16 @@ SELECT json_build_object(
     LEFT JOIN accounts_user u ON u.id = s.assignee_id
     WHERE s.dossier_id = "dossiers_dossier"."id"
   ), '[]'::json),
-  'has_payments', EXISTS(SELECT 1 FROM payments_payment m WHERE m.dossier_id = "dossiers_dossier"."id")
+  'has_payments', EXISTS(SELECT 1 FROM payments_payment m WHERE m.dossier_id = "dossiers_dossier"."id"),
+  'procedure_name', (SELECT r.name FROM procedures_procedure r WHERE r.id = "dossiers_dossier"."procedure_id"),
+  'agency_name', (SELECT a.name FROM procedures_agency a WHERE a.id = "dossiers_dossier"."agency_id"),
+  'receiving_agency_name', (
+    SELECT a.name FROM procedures_agency a WHERE a.id = "dossiers_dossier"."receiving_agency_id"
+  ),
+  'assignee', (
+    SELECT json_build_array(u.full_name, u.first_name, u.last_name, u.username)
+    FROM accounts_user u WHERE u.id = "dossiers_dossier"."assignee_id"
+  )
 )::text
 """
 
@@ -152,6 +165,11 @@ class PageLists:
     fees: list[dict] = field(default_factory=list)
     steps: list[PageStep] = field(default_factory=list)
     has_payments: bool = False
+    # The names the page shows of the dossier's procedure, agencies and assignee ("" when none).
+    procedure_name: str = ""
+    agency_name: str = ""
+    receiving_agency_name: str = ""
+    assignee_name: str = ""
 
 
 def page_file_of(file) -> PageFile:
@@ -244,4 +262,9 @@ def page_lists_of(raw: dict, *, form_labels: dict[str, str], appointment_labels:
             for row in raw["steps"]
         ],
         has_payments=raw["has_payments"],
+        procedure_name=raw["procedure_name"],
+        agency_name=raw["agency_name"],
+        receiving_agency_name=raw["receiving_agency_name"] or "",
+        # As User.get_full_name writes it.
+        assignee_name=display_name(*raw["assignee"]) if raw["assignee"] else "",
     )

@@ -366,13 +366,19 @@ def bulk_assign(request):
 # --- actions on one dossier -------------------------------------------------------------------
 
 
+# One renderer for every action form: a renderer class given as default_renderer is instantiated per
+# form, and each instance builds its own template engine (every installed tag library looked up
+# again) the first time a widget falls back to Django's templates (a file input does).
+_ACTION_FORM_RENDERER = FastFormRenderer()
+
+
 class _WithContext:
     """Lets a form know the dossier and the officer it is rendered for.
 
     Its forms write Django's markup without a template render per widget (dossiers.forms_rendering).
     """
 
-    default_renderer = FastFormRenderer
+    default_renderer = _ACTION_FORM_RENDERER
 
     def __init__(self, *args, dossier: Dossier, user, **kwargs):
         self.dossier, self.user = dossier, user
@@ -1004,7 +1010,10 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
     receipt_status = services.dossier_receipt_status(dossier=dossier, files=forms_issued)
     return {
         "dossier": dossier,
-        "procedure_name": snapshot.get("name", dossier.procedure.name),
+        "procedure_name": snapshot.get("name", page.procedure_name),
+        "agency_name": page.agency_name,
+        "receiving_agency_name": page.receiving_agency_name,
+        "assignee_name": page.assignee_name,
         "badge": _deadline_badge(dossier, now),
         "answers": answers,
         "documents": documents,
