@@ -12,10 +12,12 @@ of whole rows.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass, field
 
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from portal.accounts.models import display_name
 
@@ -80,6 +82,13 @@ SELECT json_build_object(
 """
 
 _FILE_URL_PLACEHOLDER = uuid.UUID(int=0)
+
+
+@functools.cache
+def choice_labels(choices: type, language: str | None) -> dict[str, str]:
+    """A TextChoices' labels in `language` (translation.get_language()), translated once per language
+    (as dossiers.constants.state_labels): `.choices` rebuilds and translates the list on each use."""
+    return {value: str(label) for value, label in choices.choices}
 
 
 def _when(value: str | None) -> dt.datetime | None:
@@ -174,7 +183,7 @@ class PageLists:
 
 def page_file_of(file) -> PageFile:
     """A DossierFile instance as the page lists one."""
-    labels = {value: str(label) for value, label in FormNumber.choices}
+    labels = choice_labels(FormNumber, get_language())
     return PageFile(
         id=file.pk,
         public_id=str(file.public_id),

@@ -19,13 +19,13 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import LazyObject
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
 from portal.accounts.constants import Role
 
 from .constants import AppointmentKind, Channel, DossierState, FileKind, FormNumber, HoldingBucket
 from .models import Dossier, DossierFile, DossierHolding, DossierStep
-from .officer_page import PAGE_LISTS_SQL, PageLists, page_lists_of
+from .officer_page import PAGE_LISTS_SQL, PageLists, choice_labels, page_lists_of
 
 logger = logging.getLogger("dossiers.access")
 S = DossierState
@@ -256,8 +256,8 @@ def _page_lists_sql() -> RawSQL:
 def _page_lists(raw: dict) -> PageLists:
     return page_lists_of(
         raw,
-        form_labels={value: str(label) for value, label in FormNumber.choices},
-        appointment_labels={value: str(label) for value, label in AppointmentKind.choices},
+        form_labels=choice_labels(FormNumber, get_language()),
+        appointment_labels=choice_labels(AppointmentKind, get_language()),
     )
 
 

@@ -53,7 +53,7 @@ from ..forms import (
 )
 from ..forms_rendering import FastFormRenderer
 from ..models import Dossier, DossierFile, DossierStep
-from ..officer_page import page_file_of
+from ..officer_page import choice_labels, page_file_of
 from ..pdf import render_register
 from ..selectors import (
     COUNT_LIMIT,
@@ -935,7 +935,7 @@ def _event_details(event) -> str:
 
 
 def _state_label(value: str) -> str:
-    return str(S(value).label) if value in S.values else value
+    return state_labels(get_language()).get(value, value)
 
 
 # How long after a reception the page reloads itself while Form 01 is being rendered (a worker
@@ -993,7 +993,7 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
         for f in files
         if f.kind in (FileKind.SUBMITTED, FileKind.SUPPLEMENT, FileKind.ATTACHMENT) and f.requirement_id not in known
     ]
-    action_labels = {value: str(label) for value, label in Action.choices}  # translated once, not per event
+    action_labels = choice_labels(Action, get_language())  # translated once, not per event
     by_id = {f.id: f for f in files}
     events = [
         {
