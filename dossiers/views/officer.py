@@ -461,7 +461,8 @@ class AssignForm(NoteForm):
 
 
 class ConsultForm(VersionForm):
-    agency = forms.ModelChoiceField(label=gettext_lazy("Đơn vị được lấy ý kiến"), queryset=Agency.objects.none())
+    # One ordinary query for the options, not a server-side cursor (DECLARE, FETCH, CLOSE).
+    agency = FetchedModelChoiceField(label=gettext_lazy("Đơn vị được lấy ý kiến"), queryset=Agency.objects.none())
     question = forms.CharField(
         label=gettext_lazy("Nội dung cần lấy ý kiến"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
