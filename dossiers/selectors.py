@@ -8,21 +8,24 @@ every refusal is logged.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import logging
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import LazyObject
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
 from portal.accounts.constants import Role
 
-from .constants import Channel, DossierState, FileKind, HoldingBucket
+from .constants import AppointmentKind, Channel, DossierState, FileKind, FormNumber, HoldingBucket
 from .models import Dossier, DossierFile, DossierHolding, DossierStep
+from .officer_page import PAGE_LISTS_SQL, PageLists, choice_labels, page_lists_of
 
 logger = logging.getLogger("dossiers.access")
 S = DossierState
@@ -179,6 +182,83 @@ def dossier_get_for_officer(*, user, pk: int) -> Dossier:
     ):
         raise _refuse(user, "dossier", pk)
     return dossier
+
+
+def dossier_page_get_for_officer(*, user, pk: int) -> Dossier:
+    """dossier_get_for_officer for the officer's dossier page: the same dossier, the same refusal.
+
+    The page's lists (files, events, appointments, fees, steps: dossiers.officer_page) come in the
+    dossier's own statement, as `dossier.page`; the access check reads the steps from them.
+    """
+    ids = officer_agency_ids(user)
+    dossier = (
+        Dossier.objects.exclude(state=S.DRAFT)
+        .select_related("procedure_version", "current_step__agency")
+        .defer(*_page_deferred_fields())
+        .annotate(page_lists=_page_lists_sql())
+        .filter(pk=pk)
+        .order_by()  # one row by its key: no ORDER BY to compile
+    )
+    dossier = next(iter(dossier[:1]), None)
+    if dossier is None:
+        raise _refuse(user, "dossier", pk)
+    raw = json.loads(dossier.__dict__.pop("page_lists"))
+    if not (
+        dossier.agency_id in ids
+        or dossier.receiving_agency_id in ids
+        or any(step["agency_id"] in ids for step in raw["steps"])
+    ):
+        raise _refuse(user, "dossier", pk)
+    dossier.page = _page_lists(raw)
+    return dossier
+
+
+def dossier_page_lists(dossier: Dossier) -> PageLists:
+    """The page's lists of a dossier the caller may read: those read with it, else one statement."""
+    page = dossier.__dict__.get("page")
+    if page is None:
+        rows = Dossier.objects.filter(pk=dossier.pk).annotate(page_lists=_page_lists_sql())
+        raw = rows.values_list("page_lists", flat=True)[0]
+        page = dossier.page = _page_lists(json.loads(raw))
+    return page
+
+
+# What the page reads of the related rows it joins; their other columns are not selected (a page of
+# 160 columns spent more in compiling and loading them than in its lists; the names of the procedure,
+# agencies and assignee come with the lists). The dossier's own columns are all read: forms,
+# services and template tags take the instance.
+PAGE_RELATED_FIELDS = {
+    "procedure_version": ("snapshot",),
+    "current_step__agency": ("name", "path"),
+}
+
+
+@functools.cache
+def _page_deferred_fields() -> tuple[str, ...]:
+    deferred = []
+    for relation, kept in PAGE_RELATED_FIELDS.items():
+        model = Dossier
+        for part in relation.split("__"):
+            model = model._meta.get_field(part).related_model
+        deferred += [
+            f"{relation}__{field.name}"
+            for field in model._meta.concrete_fields
+            if not field.primary_key and field.name not in kept
+        ]
+    return tuple(deferred)
+
+
+def _page_lists_sql() -> RawSQL:
+    # A constant statement without parameters: nothing of the request reaches the SQL text.
+    return RawSQL(PAGE_LISTS_SQL, (), output_field=TextField())  # noqa: S611
+
+
+def _page_lists(raw: dict) -> PageLists:
+    return page_lists_of(
+        raw,
+        form_labels=choice_labels(FormNumber, get_language()),
+        appointment_labels=choice_labels(AppointmentKind, get_language()),
+    )
 
 
 def file_get_for_user(*, user, public_id) -> DossierFile:

@@ -53,16 +53,19 @@ from ..forms import (
     display_answer,
 )
 from ..forms_rendering import FastFormRenderer, form_fields_html
-from ..models import Dossier, DossierStep
+from ..models import Dossier, DossierFile, DossierStep
+from ..officer_page import choice_labels, page_file_of
 from ..pdf import render_register
 from ..selectors import (
     COUNT_LIMIT,
     DUE_SOON,
     QUEUE_TABS,
     STAFF_ROLES,
+    TimelineRow,
     counter_dossier_get_for_officer,
     dossier_get_for_officer,
-    dossier_timeline,
+    dossier_page_get_for_officer,
+    dossier_page_lists,
     dossiers_for_officer,
     officer_agency_ids,
     queue_counts,
@@ -392,13 +395,19 @@ def bulk_assign(request):
 # --- actions on one dossier -------------------------------------------------------------------
 
 
+# One renderer for every action form: a renderer class given as default_renderer is instantiated per
+# form, and each instance builds its own template engine (every installed tag library looked up
+# again) the first time a widget falls back to Django's templates (a file input does).
+_ACTION_FORM_RENDERER = FastFormRenderer()
+
+
 class _WithContext:
     """Lets a form know the dossier and the officer it is rendered for.
 
     Its forms write Django's markup without a template render per widget (dossiers.forms_rendering).
     """
 
-    default_renderer = FastFormRenderer
+    default_renderer = _ACTION_FORM_RENDERER
 
     def __init__(self, *args, dossier: Dossier, user, **kwargs):
         self.dossier, self.user = dossier, user
@@ -481,7 +490,8 @@ class AssignForm(NoteForm):
 
 
 class ConsultForm(VersionForm):
-    agency = forms.ModelChoiceField(label=gettext_lazy("Đơn vị được lấy ý kiến"), queryset=Agency.objects.none())
+    # One ordinary query for the options, not a server-side cursor (DECLARE, FETCH, CLOSE).
+    agency = FetchedModelChoiceField(label=gettext_lazy("Đơn vị được lấy ý kiến"), queryset=Agency.objects.none())
     question = forms.CharField(
         label=gettext_lazy("Nội dung cần lấy ý kiến"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -566,10 +576,19 @@ class StopActionForm(VersionForm):
     )
 
 
+def _page_steps(dossier: Dossier) -> list | None:
+    """The dossier's steps in order when the dossier page read them with it (dossier.page), else None."""
+    page = dossier.__dict__.get("page")
+    return page.steps if page is not None else None
+
+
 def assignment_step(dossier: Dossier) -> DossierStep | None:
     """The step dossier_assign gives to a specialist: the current one, else the first specialist step."""
     step = dossier.current_step
     if step is None or step.role == StepRole.RECEPTION:
+        steps = _page_steps(dossier)
+        if steps is not None:
+            return next((s for s in steps if s.completed_at is None and s.role == StepRole.SPECIALIST), None)
         step = (
             dossier.steps.filter(completed_at__isnull=True, role=StepRole.SPECIALIST)
             .select_related("agency")
@@ -583,7 +602,13 @@ def _has_next_specialist_step(dossier: Dossier) -> bool:
     step = dossier.current_step
     if step is None:
         return False
-    following = dossier.steps.filter(completed_at__isnull=True, order__gt=step.order).order_by("order", "id").first()
+    steps = _page_steps(dossier)
+    if steps is not None:
+        following = next((s for s in steps if s.completed_at is None and s.order > step.order), None)
+    else:
+        following = (
+            dossier.steps.filter(completed_at__isnull=True, order__gt=step.order).order_by("order", "id").first()
+        )
     return following is not None and following.role == StepRole.SPECIALIST
 
 
@@ -614,6 +639,20 @@ def _own_parallel_step(d: Dossier, agency_ids: set[int]) -> DossierStep | None:
     """An open part of a parallel (liên thông) group that one of these agencies must do, other than the lead's."""
     if d.state != S.IN_PROCESSING:
         return None
+    steps = _page_steps(d)
+    if steps is not None:
+        return next(
+            (
+                s
+                for s in steps
+                if s.is_parallel
+                and s.started_at is not None
+                and s.completed_at is None
+                and s.agency_id in agency_ids
+                and s.id != d.current_step_id
+            ),
+            None,
+        )
     return (
         d.steps.filter(is_parallel=True, started_at__isnull=False, completed_at__isnull=True, agency_id__in=agency_ids)
         .exclude(pk=d.current_step_id)
@@ -926,7 +965,7 @@ def _event_details(event) -> str:
 
 
 def _state_label(value: str) -> str:
-    return str(S(value).label) if value in S.values else value
+    return state_labels(get_language()).get(value, value)
 
 
 # How long after a reception the page reloads itself while Form 01 is being rendered (a worker
@@ -935,42 +974,57 @@ RECEIPT_REFRESH_WINDOW = dt.timedelta(minutes=2)
 RECEIPT_REFRESH_SECONDS = 3
 
 
+def _attachments(event, files: list, by_id: dict) -> list:
+    """An event's attachments in the files' order (created_at, id), as DossierFile's ordering gives them.
+
+    Every attachment is one of the dossier's own files (services record the forms and uploads of
+    the dossier they act on); one of another dossier would still be shown, read by itself.
+    """
+    if not event.attachment_ids:
+        return []
+    wanted = set(event.attachment_ids)
+    if not wanted <= by_id.keys():
+        return [page_file_of(f) for f in DossierFile.objects.filter(pk__in=wanted).order_by("created_at", "id")]
+    return [f for f in files if f.id in wanted]
+
+
 def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form] | None = None) -> dict:
+    page = dossier_page_lists(dossier)
     roles = OfficerRoles(request.user)
     now = timezone.now()
+    # One reverse() for every action's form: the route differs by the action's name only.
+    action_url = reverse("dossiers:officer_dossier_action", args=[dossier.pk, "__action__"])
     actions = []
     for spec in ACTIONS.values():
         if not spec.offered(dossier, roles):
             continue
         form = failed[1] if failed and failed[0] == spec.name else _action_form(spec, dossier, request.user)
-        actions.append({"spec": spec, "form": form})
+        actions.append({"spec": spec, "form": form, "url": action_url.replace("__action__", spec.name)})
 
     snapshot = dossier.snapshot
     answers = [
         {"label": spec.get("label", spec["code"]), "value": display_answer(spec, dossier.answers.get(spec["code"], ""))}
         for spec in sorted(snapshot.get("form_fields", []), key=lambda f: int(f.get("order") or 0))
     ]
-    files = list(dossier.files.select_related("uploaded_by").order_by("created_at", "id"))
-    documents = []
-    for document in services.snapshot_documents(snapshot):
-        documents.append(
-            {
-                "name": document.get("name", ""),
-                "mandatory": document.get("is_mandatory"),
-                "files": [
-                    f
-                    for f in files
-                    if f.requirement_id == document["id"] and f.kind in (FileKind.SUBMITTED, FileKind.SUPPLEMENT)
-                ],
-            }
-        )
-    known = {document["id"] for document in services.snapshot_documents(snapshot)}
+    files = page.files
+    submitted = [f for f in files if f.kind in (FileKind.SUBMITTED, FileKind.SUPPLEMENT)]
+    snapshot_documents = services.snapshot_documents(snapshot)
+    documents = [
+        {
+            "name": document.get("name", ""),
+            "mandatory": document.get("is_mandatory"),
+            "files": [f for f in submitted if f.requirement_id == document["id"]],
+        }
+        for document in snapshot_documents
+    ]
+    known = {document["id"] for document in snapshot_documents}
     other_files = [
         f
         for f in files
         if f.kind in (FileKind.SUBMITTED, FileKind.SUPPLEMENT, FileKind.ATTACHMENT) and f.requirement_id not in known
     ]
-    action_labels = {value: str(label) for value, label in Action.choices}  # translated once, not per event
+    action_labels = choice_labels(Action, get_language())  # translated once, not per event
+    by_id = {f.id: f for f in files}
     events = [
         {
             "event": event,
@@ -978,28 +1032,25 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
             "from_state": _state_label(event.from_state) if event.from_state else "",
             "to_state": _state_label(event.to_state) if event.to_state else "",
             "details": _event_details(event),
-            "attachments": list(event.attachments.all()),
+            "attachments": _attachments(event, files, by_id),
         }
-        for event in dossier.events.prefetch_related("attachments").order_by("created_at", "id")
+        for event in page.events
     ]
     forms_issued = [f for f in files if f.kind == FileKind.FORM]
-    # Each appointment's form is one of the dossier's files, loaded above: no query per appointment.
-    by_id = {f.pk: f for f in files}
-    appointments = list(dossier.appointments.all())
-    for appointment in appointments:
-        if appointment.form_id in by_id:
-            appointment.form = by_id[appointment.form_id]
     receipt_status = services.dossier_receipt_status(dossier=dossier, files=forms_issued)
     return {
         "dossier": dossier,
-        "procedure_name": snapshot.get("name", dossier.procedure.name),
+        "procedure_name": snapshot.get("name", page.procedure_name),
+        "agency_name": page.agency_name,
+        "receiving_agency_name": page.receiving_agency_name,
+        "assignee_name": page.assignee_name,
         "badge": _deadline_badge(dossier, now),
         "answers": answers,
         "documents": documents,
         "other_files": other_files,
         "results": [f for f in files if f.kind == FileKind.RESULT],
         "forms_issued": forms_issued,
-        "appointments": appointments,
+        "appointments": page.appointments,
         "receipt": next((f for f in reversed(forms_issued) if f.form_number == FormNumber.RECEIPT), None),
         # Form 01 is rendered by a worker after the reception commits: the page says so meanwhile.
         "receipt_status": receipt_status,
@@ -1008,8 +1059,23 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
         and receipt_status.state == FormState.PENDING
         and dossier.received_at is not None
         and now - dossier.received_at < RECEIPT_REFRESH_WINDOW,
-        "fees": list(dossier.fees.all()),
-        "timeline": dossier_timeline(dossier),
+        "fees": page.fees,
+        # No payment row: the payment panel needs no query of its own (None: it reads them).
+        "payments": None if page.has_payments else [],
+        "timeline": [
+            TimelineRow(
+                name=step.name,
+                agency=step.agency.name,
+                assignee=display_name(*step.assignee_names) if step.assignee_names else "",
+                started_at=step.started_at,
+                due_at=step.due_at,
+                completed_at=step.completed_at,
+                timing=step.timing,
+                is_parallel=step.is_parallel,
+            )
+            for step in page.steps
+            if step.started_at is not None or step.completed_at is not None
+        ],
         "timing_labels": Timing.LABELS,
         "events": events,
         "actions": actions,
@@ -1019,7 +1085,7 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
 @officer_required
 def dossier_detail(request, pk: int):
     """Everything about one dossier for its officers, and the actions their roles allow now."""
-    dossier = dossier_get_for_officer(user=request.user, pk=pk)
+    dossier = dossier_page_get_for_officer(user=request.user, pk=pk)
     # The page shows the applicant's CCCD and contacts: who opened it is recorded (Decree 13/2023).
     personal_data_access_record(dossier=dossier, viewer=request.user, channel="page")
     return render(request, "dossiers/officer/dossier.html", _dossier_context(request, dossier))

@@ -20,12 +20,13 @@ def fee_breakdown(breakdown) -> dict:
 
 
 @register.inclusion_tag("payments/_panel.html", takes_context=True)
-def payment_panel(context, dossier, audience: str = "citizen") -> dict:
+def payment_panel(context, dossier, audience: str = "citizen", payments=None) -> dict:
+    """`payments`: None reads the dossier's payments; a page that knows it has none passes []."""
     request = context["request"]
     user = request.user
     if not user_sees_dossier_payments(user, dossier):
         return {"visible": False}
-    payments = payments_of_dossier(dossier)
+    payments = payments_of_dossier(dossier) if payments is None else payments
     if not payments and dossier.fee_total == 0:
         return {"visible": False}
     is_payer = user.pk in (dossier.owner_id, dossier.submitted_by_id)

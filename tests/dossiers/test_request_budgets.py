@@ -28,7 +28,7 @@ UPLOAD = 11
 DETAIL = 5
 SUBMIT = 21  # no savepoint for consent_record inside the view's transaction
 RECEIVE = 58  # Form 01 included: rendered in the request, after the reception's commit
-OFFICER_PAGE = 14
+OFFICER_PAGE = 7  # the dossier with its lists (one statement), the access record, the assign form's specialists
 
 
 @pytest.fixture
