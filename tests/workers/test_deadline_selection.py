@@ -211,6 +211,12 @@ def test_every_selection_query_is_one_range_of_a_holdings_index_in_due_order(wor
         # index in the query's order wins (bench.province prints the plans on a generated province).
         for setting in ("seqscan", "bitmapscan", "sort", "mergejoin", "hashjoin"):
             cursor.execute(f"SET LOCAL enable_{setting} = off")
+        # holding_one_primary only guards uniqueness (one primary row per dossier): on a province it
+        # is never the cheapest way to a range of deadlines, but on a few rows it shares the grouped
+        # queries' partial predicate and can win with the deadline as a mere filter. Drop it inside
+        # the test's transaction (rolled back with it) so the plan compared is the province's.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # deferred foreign-key checks run now, not after DDL
+        cursor.execute("DROP INDEX holding_one_primary")  # a partial unique constraint is an index
         for sql in sqls:
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
