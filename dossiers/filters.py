@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import django_filters
 from django import forms
@@ -103,11 +105,13 @@ class _ListedChoiceIterator(django_filters.fields.ModelChoiceIterator):
             yield ("", self.field.empty_label)
         if self.field.null_label is not None:
             yield (self.field.null_value, self.field.null_label)
-        queryset = self.queryset
         limit = getattr(self.field.widget, "limit", None)
-        if limit is not None:
-            queryset = queryset[: limit + 1]
-        for obj in queryset:
+        source = self.field.preset_options
+        if source is None:  # read now: the field's queryset, at most the widget's limit + 1 rows
+            source = self.queryset if limit is None else self.queryset[: limit + 1]
+        elif limit is not None:
+            source = source[: limit + 1]
+        for obj in source:
             yield self.choice(obj)
 
 
@@ -180,6 +184,8 @@ class _ListedModelChoiceField(django_filters.fields.ModelChoiceField):
     widget = BoundedSelect
     _build_queryset: Callable[[], QuerySet] | None = None
     _find: Callable[[int], object | None] | None = None
+    # The options as already read (queue_options), in the order of the queryset: listed instead of it.
+    preset_options: list | None = None
 
     def defer_queryset(self, build: Callable[[], QuerySet], *, find: Callable[[int], object | None] | None = None):
         """Options from `build()`, called once when first needed.
@@ -406,7 +412,7 @@ class QueueFilterSet(django_filters.FilterSet):
         return (
             Procedure.objects.filter(agencies__in=self._agency_ids)
             .distinct()
-            .order_by("name")
+            .order_by("name", "pk")
             .only("pk", "national_code", "name")
         )
 
@@ -417,12 +423,19 @@ class QueueFilterSet(django_filters.FilterSet):
         return (
             Field.objects.filter(procedures__agencies__in=self._agency_ids)
             .distinct()
-            .order_by("name")
+            .order_by("name", "pk")
             .only("pk", "name")
         )
 
     def _specialists(self) -> QuerySet:
         return specialists_of(self._agency_ids).only("pk", "full_name", "username")
+
+    def use_options(self, options: QueueOptions) -> None:
+        """List the options read by queue_options (for these agencies) instead of querying each list."""
+        fields = self.form.fields
+        fields["procedure"].preset_options = options.procedures
+        fields["field"].preset_options = options.fields
+        fields["assignee"].preset_options = options.specialists
 
     def filter_q(self, queryset, name, value):
         if not value.strip():
@@ -455,5 +468,96 @@ def specialists_of(agency_ids):
     return (
         User.objects.filter(memberships__role=Role.SPECIALIST, memberships__agency_id__in=set(agency_ids))
         .distinct()
-        .order_by("full_name", "username")
+        .order_by("full_name", "username", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class QueueOptions:
+    """The queue page's option lists, as the filter form's and the bulk form's querysets list them.
+
+    Instances with the columns an option shows only (its __str__). `procedures`, `fields` and
+    `specialists` hold at most `limit` rows (the widget's limit + 1, so that it knows the list was cut);
+    `bulk_specialists` all of them, or None when not asked for.
+    """
+
+    procedures: list[Procedure]
+    fields: list[Field]
+    specialists: list
+    bulk_specialists: list | None
+
+
+def _options_sql() -> str:
+    """The four lists in one statement (PostgreSQL): each a JSON array in the querysets' order.
+
+    The querysets are QueueFilterSet._procedures, _fields, _specialists and specialists_of: compiling
+    them cost more than running them, and each was a round trip of its own (issue 6).
+    """
+    procedure, field = Procedure._meta.db_table, Field._meta.db_table
+    offered = Procedure.agencies.through._meta.db_table
+    user, membership = User._meta.db_table, User.memberships.rel.related_model._meta.db_table
+    specialists = (
+        f"SELECT DISTINCT u.id, u.full_name, u.username FROM {user} u"  # noqa: S608 - table names from _meta
+        f" JOIN {membership} m ON m.user_id = u.id WHERE m.role = %s AND m.agency_id = ANY(%s::bigint[])"
+    )
+    return (
+        "SELECT"  # noqa: S608 - table names from _meta, values as parameters
+        " (SELECT COALESCE(json_agg(json_build_array(o.id, o.national_code, o.name) ORDER BY o.name, o.id), '[]')"
+        f" FROM (SELECT DISTINCT p.id, p.national_code, p.name FROM {procedure} p"
+        f" JOIN {offered} a ON a.procedure_id = p.id WHERE a.agency_id = ANY(%s::bigint[])"
+        " ORDER BY p.name, p.id LIMIT %s) o),"
+        " (SELECT COALESCE(json_agg(json_build_array(o.id, o.name) ORDER BY o.name, o.id), '[]')"
+        f" FROM (SELECT DISTINCT f.id, f.name FROM {field} f JOIN {procedure} p ON p.field_id = f.id"
+        f" JOIN {offered} a ON a.procedure_id = p.id WHERE a.agency_id = ANY(%s::bigint[])"
+        " ORDER BY f.name, f.id LIMIT %s) o),"
+        " (SELECT COALESCE(json_agg(json_build_array(o.id, o.full_name, o.username)"
+        " ORDER BY o.full_name, o.username, o.id), '[]')"
+        f" FROM ({specialists} ORDER BY u.full_name, u.username, u.id LIMIT %s) o),"
+        " (SELECT json_agg(json_build_array(o.id, o.full_name, o.username) ORDER BY o.full_name, o.username, o.id)"
+        f" FROM ({specialists}) o WHERE %s)"
+    )
+
+
+def queue_options(agency_ids, *, bulk_agency_ids=None, limit: int = OPTION_LIMIT + 1) -> QueueOptions:
+    """The option lists of the queue page's filter form (the officer's agencies) and, when
+    `bulk_agency_ids` is given, of its bulk assignment form: one statement on PostgreSQL."""
+    agencies, bulk = sorted(set(agency_ids)), sorted(set(bulk_agency_ids or ()))
+    if connection.vendor != "postgresql":
+        queries = QueueFilterSet(agency_ids=agencies)
+        return QueueOptions(
+            procedures=list(queries._procedures()[:limit]),
+            fields=list(queries._fields()[:limit]),
+            specialists=list(queries._specialists()[:limit]),
+            bulk_specialists=(
+                list(specialists_of(bulk).only("pk", "full_name", "username")) if bulk_agency_ids is not None else None
+            ),
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _options_sql(),
+            [
+                agencies,
+                limit,
+                agencies,
+                limit,
+                Role.SPECIALIST,
+                agencies,
+                limit,
+                Role.SPECIALIST,
+                bulk,
+                bulk_agency_ids is not None,
+            ],
+        )
+        procedures, fields, specialists, bulk_specialists = (
+            json.loads(v) if isinstance(v, str) else v for v in cursor.fetchone()
+        )
+
+    def users(rows):
+        return [User(pk=pk, full_name=full_name, username=username) for pk, full_name, username in rows]
+
+    return QueueOptions(
+        procedures=[Procedure(pk=pk, national_code=code, name=name) for pk, code, name in procedures],
+        fields=[Field(pk=pk, name=name) for pk, name in fields],
+        specialists=users(specialists),
+        bulk_specialists=None if bulk_agency_ids is None else users(bulk_specialists or []),
     )

@@ -284,11 +284,15 @@ class _FetchedChoiceIterator(forms.models.ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
+        preset = self.field.preset_options
+        for obj in self.queryset if preset is None else preset:
             yield self.choice(obj)
 
 
 class FetchedModelChoiceField(forms.ModelChoiceField):
-    """A ModelChoiceField for short lists: its options come from one ordinary query."""
+    """A ModelChoiceField for short lists: its options come from one ordinary query, or are given
+    as already read (`preset_options`, in the queryset's order; a submitted value is still checked
+    against the queryset)."""
 
     iterator = _FetchedChoiceIterator
+    preset_options: list | None = None

@@ -40,7 +40,7 @@ from procedures.models import Agency, Procedure
 
 from .. import services
 from ..constants import Action, DossierState, FileKind, FormNumber, FormState, ResultChannel, state_labels
-from ..filters import FILTER_KEYS, QueueFilterSet, specialists_of
+from ..filters import FILTER_KEYS, QueueFilterSet, QueueOptions, queue_options, specialists_of
 from ..filters import start_of as _start_of
 from ..forms import (
     AnswersForm,
@@ -293,7 +293,11 @@ def queue(request):
         }
         for key, label in QUEUE_TABS.items()
     ]
-    bulk_form = BulkAssignForm(roles=roles) if any(i["selectable"] for i in items) else None
+    bulk_shown = any(i["selectable"] for i in items)
+    # The filter form's lists and the bulk form's specialists in one statement (issue 6).
+    options = queue_options(roles.all, bulk_agency_ids=(roles.leader | roles.reception) if bulk_shown else None)
+    filterset.use_options(options)
+    bulk_form = BulkAssignForm(roles=roles, options=options) if bulk_shown else None
     context = {
         "tabs": tabs,
         "tab": tab,
@@ -324,14 +328,15 @@ class BulkAssignForm(forms.Form):
         label=gettext_lazy("Phân công cho chuyên viên"), queryset=User.objects.none(), empty_label=None
     )
 
-    def __init__(self, *args, roles: OfficerRoles, **kwargs):
+    def __init__(self, *args, roles: OfficerRoles, options: QueueOptions | None = None, **kwargs):
         super().__init__(*args, auto_id="id_bulk_%s", **kwargs)
         specialists = _specialists(roles.leader | roles.reception)
         # The page's options show the name only (User.__str__); DISTINCT over every column of the users
         # was the page's slowest statement. The submitted form reads whole users, for the assignment.
-        self.fields["assignee"].queryset = (
-            specialists if self.is_bound else specialists.only("pk", "full_name", "username")
-        )
+        field = self.fields["assignee"]
+        field.queryset = specialists if self.is_bound else specialists.only("pk", "full_name", "username")
+        if options is not None and options.bulk_specialists is not None:
+            field.preset_options = options.bulk_specialists
 
 
 @officer_required

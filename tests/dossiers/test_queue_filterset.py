@@ -15,12 +15,13 @@ import datetime as dt
 import django_filters
 import pytest
 import time_machine
+from django.db import connection
 from django.http import QueryDict
 from django.utils import timezone, translation
 
 from dossiers import selectors
 from dossiers.constants import DossierState
-from dossiers.filters import QueueFilterSet, specialists_of
+from dossiers.filters import QueueFilterSet, queue_options, specialists_of
 from dossiers.models import DossierHolding
 from portal.accounts.constants import Role
 from procedures.models import Field, Procedure
@@ -235,3 +236,37 @@ def test_validating_reads_no_list_and_a_chosen_procedure_in_one_indexed_query(wo
         assert QueueFilterSet(QueryDict(f"procedure={world.procedure.pk}"), agency_ids=agency_ids).is_valid()
     sql = captured.captured_queries[0]["sql"]
     assert "DISTINCT" not in sql and "procedures_procedure_agencies" in sql
+
+
+def test_the_options_read_in_one_statement_are_the_querysets_lists(world, django_assert_num_queries):
+    """queue_options (one statement on PostgreSQL) lists what the filter's and the bulk form's querysets
+    list, in their order and cut at the same limit, and the form renders the same with them."""
+    agency_ids = selectors.officer_agency_ids(world.leader)
+    everywhere = {*agency_ids, world.outsider.memberships.get().agency_id}
+    reference = QueueFilterSet(agency_ids=everywhere)
+    for limit in (1, 2, 201):
+        with django_assert_num_queries(1 if connection.vendor == "postgresql" else 4):
+            options = queue_options(everywhere, bulk_agency_ids=agency_ids, limit=limit)
+        expected = {
+            "procedures": list(reference._procedures()[:limit]),
+            "fields": list(reference._fields()[:limit]),
+            "specialists": list(reference._specialists()[:limit]),
+        }
+        for name, rows in expected.items():
+            listed = getattr(options, name)
+            assert [(o.pk, str(o)) for o in listed] == [(o.pk, str(o)) for o in rows], (name, limit)
+        assert [(u.pk, str(u)) for u in options.bulk_specialists] == [
+            (u.pk, str(u)) for u in specialists_of(agency_ids)
+        ]
+    assert len(expected["procedures"]) >= 2 and len(expected["specialists"]) >= 2  # the cut was tested
+    assert queue_options(agency_ids).bulk_specialists is None
+    for language in ("vi", "en"):
+        with translation.override(language):
+            for case in (None, f"procedure={world.procedure.pk}&assignee={world.specialist.pk}"):
+                data = None if case is None else QueryDict(case)
+                plain, preset = (QueueFilterSet(data, agency_ids=agency_ids) for _ in range(2))
+                preset.use_options(queue_options(agency_ids))
+                assert preset.is_valid() == plain.is_valid()
+                with django_assert_num_queries(0):
+                    rendered = str(preset.form)
+                assert rendered == str(plain.form), (language, case)
