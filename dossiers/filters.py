@@ -11,6 +11,7 @@ the held dossiers only, dossier_held_search_trgm_idx, since a queue lists nothin
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 from collections.abc import Callable
@@ -487,8 +488,10 @@ class QueueOptions:
     bulk_specialists: list | None
 
 
+@functools.cache
 def _options_sql() -> str:
     """The four lists in one statement (PostgreSQL): each a JSON array in the querysets' order.
+    Written once per process.
 
     The querysets are QueueFilterSet._procedures, _fields, _specialists and specialists_of: compiling
     them cost more than running them, and each was a round trip of its own (issue 6).
