@@ -1,6 +1,7 @@
 """The public catalogue in Debian's Chromium, as a citizen uses it."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import AgencyFactory, FeeItemFactory, FieldFactory, ProcedureFactory, RequiredDocumentFactory
 
@@ -39,6 +40,7 @@ def test_citizen_finds_birth_registration_without_diacritics_and_sees_documents_
     page.wait_for_url("**/procedures/?q=khai+sinh")
     assert page.get_by_role("status").first.inner_text().startswith("Tìm thấy 1 thủ tục")
     page.get_by_role("link", name="Đăng ký khai sinh").click()
+    page.wait_for_url("**/procedures/1.001193/")
     assert page.get_by_role("heading", level=1).inner_text() == "Đăng ký khai sinh"
     documents = page.locator("section", has=page.get_by_role("heading", name="Thành phần hồ sơ"))
     assert "Giấy chứng sinh" in documents.inner_text()
@@ -54,13 +56,15 @@ def test_catalogue_fits_a_360px_phone_and_paginates_without_javascript(browser, 
     try:
         page.goto(f"{live_server.url}/procedures/")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        assert page.get_by_role("link", name="Trang sau →").is_visible()
+        expect(page.get_by_role("link", name="Trang sau →")).to_be_visible()
         page.get_by_role("link", name="Trang sau →").click()
-        assert "page=2" in page.url
+        page.wait_for_url("**/procedures/?page=2*")
         page.get_by_label("Tìm thủ tục").fill("giay phep xay dung")
         page.get_by_role("button", name="Tìm kiếm").click()
-        assert page.get_by_role("link", name="Cấp giấy phép xây dựng nhà ở riêng lẻ").is_visible()
+        page.wait_for_url("**/procedures/?q=giay+phep+xay+dung*")
+        expect(page.get_by_role("link", name="Cấp giấy phép xây dựng nhà ở riêng lẻ")).to_be_visible()
         page.get_by_role("link", name="Cấp giấy phép xây dựng nhà ở riêng lẻ").click()
+        page.wait_for_url("**/procedures/1.009999/")
         assert "75.000 đồng" in page.content()
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:

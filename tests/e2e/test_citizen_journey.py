@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from dossiers.constants import DossierState
 from dossiers.models import Dossier, DossierFile
@@ -49,12 +50,12 @@ def test_a_citizen_submits_a_dossier_from_the_procedure_page_on_a_phone(phone_pa
     page.get_by_label("Số định danh cá nhân, số điện thoại hoặc email").fill(world.citizen.cccd)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Nộp hồ sơ trực tuyến"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nộp hồ sơ trực tuyến")
     assert_accessible(page, axe_audit)
     page.get_by_role("button", name="Bắt đầu khai hồ sơ").click()
 
     # Step 1: the applicant, prefilled from the account.
-    assert page.get_by_text("Bước 1/5").is_visible()
+    expect(page.get_by_text("Bước 1/5")).to_be_visible()
     assert page.locator('[aria-current="step"]').inner_text() == "Thông tin người nộp hồ sơ"
     assert page.get_by_label("Họ và tên người nộp").input_value() == "Lê Văn Công"
     assert_accessible(page, axe_audit)
@@ -62,7 +63,7 @@ def test_a_citizen_submits_a_dossier_from_the_procedure_page_on_a_phone(phone_pa
     page.get_by_role("button", name="Lưu và tiếp tục").click()
 
     # Step 2: the form; a wrong value first.
-    assert page.get_by_text("Bước 2/5").is_visible()
+    expect(page.get_by_text("Bước 2/5")).to_be_visible()
     page.get_by_role("button", name="Lưu và tiếp tục").click()
     summary = page.locator("#error-summary")
     assert "Tên hộ kinh doanh" in summary.inner_text()
@@ -74,8 +75,8 @@ def test_a_citizen_submits_a_dossier_from_the_procedure_page_on_a_phone(phone_pa
     page.get_by_role("button", name="Lưu và tiếp tục").click()
 
     # Step 3: documents; a web page named .pdf is refused, a PDF is uploaded with a progress bar.
-    assert page.get_by_text("Bước 3/5").is_visible()
-    assert page.get_by_text("Định dạng PDF, JPG, PNG, tối đa 10 MB mỗi tệp").is_visible()
+    expect(page.get_by_text("Bước 3/5")).to_be_visible()
+    expect(page.get_by_text("Định dạng PDF, JPG, PNG, tối đa 10 MB mỗi tệp")).to_be_visible()
     assert_accessible(page, axe_audit)
     file_input = page.get_by_label("Chọn tệp cho “Giấy đề nghị đăng ký hộ kinh doanh”")
     file_input.set_input_files(files=[{"name": "x.pdf", "mimeType": "application/pdf", "buffer": HTML_BYTES}])
@@ -112,19 +113,19 @@ def test_a_citizen_submits_a_dossier_from_the_procedure_page_on_a_phone(phone_pa
     page.get_by_role("button", name="Tiếp tục", exact=True).click()
 
     # Step 4: how the result comes back.
-    assert page.get_by_text("Bước 4/5").is_visible()
+    expect(page.get_by_text("Bước 4/5")).to_be_visible()
     assert_accessible(page, axe_audit)
     page.get_by_label("Nhận kết quả điện tử trên Cổng").check()
     page.get_by_role("button", name="Lưu và tiếp tục").click()
 
     # Step 5: check and submit.
-    assert page.get_by_text("Bước 5/5").is_visible()
+    expect(page.get_by_text("Bước 5/5")).to_be_visible()
     for text in ("Tạp hóa Bình An", "05/03/2026", "de-nghi.pdf", "0912345678"):
-        assert page.get_by_text(text).first.is_visible(), text
+        expect(page.get_by_text(text).first).to_be_visible()
     assert_accessible(page, axe_audit)
     page.get_by_role("button", name="Nộp hồ sơ").click()
 
-    assert page.get_by_role("heading", level=1).inner_text() == "Đã nộp hồ sơ thành công"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Đã nộp hồ sơ thành công")
     assert_accessible(page, axe_audit)
     dossier = Dossier.objects.get(owner=world.citizen)
     assert dossier.state == DossierState.SUBMITTED
@@ -136,6 +137,7 @@ def test_a_citizen_submits_a_dossier_from_the_procedure_page_on_a_phone(phone_pa
     assert "Chờ tiếp nhận" in page.content() and "Chưa có mã" in page.content()
     assert_accessible(page, axe_audit)
     page.get_by_role("link", name="Đăng ký kinh doanh hộ cá thể").click()
+    page.wait_for_url(f"**/ho-so/{dossier.public_id}/")
     assert "Nộp hồ sơ" in page.content()
     assert_accessible(page, axe_audit)
 
@@ -171,9 +173,10 @@ def test_uploads_work_without_javascript(browser, live_server, world):
             files=[{"name": "trang-2.pdf", "mimeType": "application/pdf", "buffer": builders.PDF_BYTES}]
         )
         page.get_by_role("button", name="Tải lên").click()
-        assert page.get_by_role("link", name="trang-2.pdf").is_visible()
+        expect(page.get_by_role("link", name="trang-2.pdf")).to_be_visible()
         assert DossierFile.objects.filter(dossier=dossier).count() == 2
-        page.get_by_role("button", name="Xóa to-khai.pdf").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Xóa to-khai.pdf").click()
         assert not page.get_by_role("link", name="to-khai.pdf").is_visible()
         assert fits_the_phone(page)
     finally:

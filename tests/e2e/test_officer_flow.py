@@ -39,7 +39,7 @@ def test_reception_officer_receives_a_new_dossier(page, live_server, world, axe_
     page.goto(f"{live_server.url}/can-bo/ho-so/?tab=all")
     page.get_by_role("navigation", name="Danh mục hồ sơ").get_by_role("link", name="Hồ sơ mới (1)").click()
     page.wait_for_url(re.compile(r"tab=new"))
-    assert page.get_by_role("heading", level=2, name="Hồ sơ mới").is_visible()
+    expect(page.get_by_role("heading", level=2, name="Hồ sơ mới")).to_be_visible()
     assert axe_audit(page) == [], "queue"
 
     page.get_by_role("link", name=f"Hồ sơ chưa cấp mã (số {dossier.pk})").click()
@@ -65,7 +65,7 @@ def test_reception_officer_receives_a_new_dossier(page, live_server, world, axe_
 
     page.get_by_role("link", name="← Danh sách hồ sơ").click()
     page.get_by_role("link", name="Tất cả (1)").click()
-    assert page.get_by_role("link", name=dossier.code).is_visible()
+    expect(page.get_by_role("link", name=dossier.code)).to_be_visible()
 
 
 def test_officer_pages_fit_a_phone_without_serious_accessibility_violations(phone_page, live_server, world, axe_audit):

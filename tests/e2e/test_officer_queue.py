@@ -5,6 +5,7 @@ import re
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.dossiers import builders
 
@@ -65,7 +66,7 @@ def test_the_queue_is_a_table_on_a_desktop_and_filters_survive_reload_and_back(d
     page.get_by_role("button", name="Tìm", exact=True).click()
     page.wait_for_url(re.compile(r"q=le\+van\+cong"))
     assert "state=received" in page.url
-    assert page.get_by_role("link", name=received.code).is_visible()
+    expect(page.get_by_role("link", name=received.code)).to_be_visible()
     assert page.locator(".queue-table tbody tr").count() == 1
 
     page.reload()
