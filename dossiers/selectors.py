@@ -13,7 +13,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -22,6 +22,7 @@ from django.utils.functional import LazyObject
 from django.utils.translation import get_language, gettext_lazy
 
 from portal.accounts.constants import Role
+from portal.accounts.memberships import MEMBERSHIPS_ATTRIBUTE, READ_WITH_USER_ATTRIBUTE, read_memberships
 
 from .constants import AppointmentKind, Channel, DossierState, FileKind, FormNumber, HoldingBucket
 from .models import Dossier, DossierFile, DossierHolding, DossierStep
@@ -97,45 +98,32 @@ def counter_dossier_get_for_officer(*, user, public_id) -> Dossier:
     return dossier
 
 
-MEMBERSHIPS_ATTRIBUTE = "_officer_memberships"
-
-
 def remember_memberships(user) -> None:
     """Resolve the user's agencies per role once and keep them on this user object (one request).
 
     Called once at the start of each officer page and API request for request.user; without it a
-    queue page would look the memberships up again for every tab and every check.
+    queue page would look the memberships up again for every tab and every check. A user read with
+    this request's session has them already (portal.accounts.sessions): then no query at all.
     """
-    if getattr(user, "is_authenticated", False):
-        # Resolved afresh at the start of each request: a user object kept across requests (tests'
-        # force_authenticate) never answers with memberships changed since.
-        resolved = _agency_ids_by_role(user)
-        # request.user is a SimpleLazyObject (django-otp wraps Django's in one more): a wrapper's
-        # __dict__ is its own. Every layer and the User inside get them, so that the User's methods
-        # (membership_roles, agency_ids, called by templates and services) read them too.
-        target = user
-        while isinstance(target, LazyObject):
-            target.__dict__[MEMBERSHIPS_ATTRIBUTE] = resolved
-            target = target.__dict__.get("_wrapped")
+    if not getattr(user, "is_authenticated", False):
+        return
+    # request.user is a SimpleLazyObject (django-otp wraps Django's in one more): a wrapper's
+    # __dict__ is its own. Every layer and the User inside get them, so that the User's methods
+    # (membership_roles, agency_ids, called by templates and services) read them too.
+    layers = [user]
+    while isinstance(layers[-1], LazyObject):
+        layers.append(layers[-1].__dict__.get("_wrapped"))
+    inner = layers[-1]
+    known = getattr(inner, "__dict__", {})
+    if known.get(READ_WITH_USER_ATTRIBUTE) and MEMBERSHIPS_ATTRIBUTE in known:
+        resolved = known[MEMBERSHIPS_ATTRIBUTE]
+    else:
+        # Resolved afresh otherwise: a user object kept across requests (tests' force_authenticate)
+        # never answers with memberships changed since.
+        resolved = read_memberships(inner.pk)
+    for target in layers:
         if hasattr(target, "__dict__"):
             target.__dict__[MEMBERSHIPS_ATTRIBUTE] = resolved
-
-
-def _agency_ids_by_role(user) -> dict[str, frozenset[int]]:
-    """Two queries: the memberships, then every agency below them, assigned to roles by path."""
-    from procedures.models import Agency
-
-    memberships = list(user.memberships.values_list("role", "agency__path"))
-    if not memberships:
-        return {}
-    query = Q(pk__in=[])
-    for path in {path for _role, path in memberships}:
-        query |= Q(path__startswith=path)
-    agencies = list(Agency.objects.filter(query).values_list("pk", "path"))
-    by_role: dict[str, set[int]] = {}
-    for role, path in memberships:
-        by_role.setdefault(role, set()).update(pk for pk, sub in agencies if sub.startswith(path))
-    return {role: frozenset(ids) for role, ids in by_role.items()}
 
 
 def officer_agency_ids(user, roles=STAFF_ROLES) -> set[int]:
@@ -693,7 +681,13 @@ def queue_page_ids(
     if not ranges.pairs:
         return [], None
     cursor = _parse_cursor(after) if after else None
-    found = _fetch(_holding_ids(ranges, base if base is not None else DossierHolding.objects.all(), cursor, size + 1))
+    return _page_of(
+        _fetch(_holding_ids(ranges, base if base is not None else DossierHolding.objects.all(), cursor, size + 1)), size
+    )
+
+
+def _page_of(found: list[tuple[int, dt.datetime | None]], size: int) -> tuple[list[int], str | None]:
+    """The first `size` ids of `size` + 1 (dossier, due) pairs, and the next page's cursor if there is one."""
     more = len(found) > size
     found = found[:size]
     ids = [pk for pk, _due in found]
@@ -701,6 +695,58 @@ def queue_page_ids(
         return ids, None
     pk, due = found[-1]
     return ids, f"{due.isoformat() if due else ''}~{pk}"
+
+
+def queue_page_rows(
+    user,
+    tab: str,
+    fields: tuple[str, ...],
+    *,
+    base: QuerySet[DossierHolding] | None = None,
+    after: str | None = None,
+    size: int = 25,
+    now: dt.datetime | None = None,
+) -> tuple[list[dict], str | None]:
+    """queue_page_ids then queue_row_values(ids, fields): one statement on PostgreSQL.
+
+    The page's (dossier, due) pairs and those dossiers' shown columns in one snapshot, in queue order:
+    the pairs' statement (the holdings index) joined with the dossiers by their key.
+    """
+    now = now or timezone.now()
+    ranges = queue_tab_ranges(user, tab, now=now)
+    if not ranges.pairs:
+        return [], None
+    cursor = _parse_cursor(after) if after else None
+    pairs = _holding_ids(ranges, base if base is not None else DossierHolding.objects.all(), cursor, size + 1)
+    select = None if isinstance(pairs, list) else _rows_of_page_sql(fields)
+    if select is None:
+        ids, next_cursor = _page_of(_fetch(pairs), size)
+        return queue_row_values(ids, fields), next_cursor
+    sql, params = pairs
+    with connection.cursor() as db:
+        db.execute(f"WITH page (dossier_id, due_at) AS ({sql}) {select}", params)
+        found = db.fetchall()
+    _ids, next_cursor = _page_of([(row[0], row[1]) for row in found], size)
+    return [dict(zip(fields, row[2:], strict=True)) for row in found[:size]], next_cursor
+
+
+@functools.cache
+def _rows_of_page_sql(fields: tuple[str, ...]) -> str | None:
+    """The dossiers of the pairs `page` with their `fields`, in queue order; compiled by the ORM once.
+
+    None where the ORM would convert a column's values (then queue_row_values runs instead).
+    """
+    compiler = Dossier.objects.order_by().values(*fields).query.get_compiler(using=DEFAULT_DB_ALIAS)
+    sql, params = compiler.as_sql()
+    converters = compiler.get_converters([expression for expression, _sql, _alias in compiler.select])
+    if params or converters or not sql.startswith("SELECT ") or any(w in sql for w in (" WHERE ", " ORDER BY ")):
+        return None
+    table, pk = (connection.ops.quote_name(name) for name in (Dossier._meta.db_table, Dossier._meta.pk.column))
+    return (
+        f"SELECT page.dossier_id, page.due_at, {sql.removeprefix('SELECT ')} "
+        f"INNER JOIN page ON page.dossier_id = {table}.{pk} "
+        "ORDER BY page.due_at ASC NULLS LAST, page.dossier_id ASC"
+    )
 
 
 def queue_row_values(ids: list[int], fields: tuple[str, ...] = QUEUE_ROW_FIELDS) -> list[dict]:

@@ -648,7 +648,7 @@ class QueueItemSerializer(serializers.ModelSerializer):
         return mask_cccd(obj.applicant_id_number)
 
 
-# The columns a queue row of the API shows (dossiers.selectors.queue_row_values).
+# The columns a queue row of the API shows (dossiers.selectors.queue_page_rows).
 QUEUE_ITEM_VALUES = (
     "id",
     "public_id",
@@ -681,7 +681,7 @@ def _datetime(value: dt.datetime | None, zone) -> str | None:
 
 
 def queue_items(rows: list[dict]) -> list[dict]:
-    """QueueItemSerializer's output, built from queue_row_values(ids, QUEUE_ITEM_VALUES) in one plain loop.
+    """QueueItemSerializer's output, built from queue_page_rows(..., QUEUE_ITEM_VALUES) in one plain loop.
 
     The same JSON as the serializer (tests/dossiers/test_queue_items.py compares them field by field)
     without its per-field machinery and without model instances: at 50 rows a page that machinery was

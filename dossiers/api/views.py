@@ -757,10 +757,12 @@ class OfficerQueueView(ApiView):
             if not filterset.is_valid():
                 raise exceptions.ValidationError(filterset.errors)
             base = filterset.qs
-        ids, cursor = selectors.queue_page_ids(request.user, tab, base=base, after=after, size=size, now=now)
+        rows, cursor = selectors.queue_page_rows(
+            request.user, tab, s.QUEUE_ITEM_VALUES, base=base, after=after, size=size, now=now
+        )
         # Plain dicts in QueueItemSerializer's shape (the schema above), without the serializer's
         # per-field work on model instances.
-        rows = s.queue_items(selectors.queue_row_values(ids, s.QUEUE_ITEM_VALUES))
+        rows = s.queue_items(rows)
         return Response({"results": rows, "next": _encode_cursor(cursor)})
 
 

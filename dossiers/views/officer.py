@@ -69,8 +69,7 @@ from ..selectors import (
     dossiers_for_officer,
     officer_agency_ids,
     queue_counts,
-    queue_page_ids,
-    queue_row_values,
+    queue_page_rows,
     remember_memberships,
 )
 from .queue_markup import queue_content_html, queue_rows_html, queue_tabs_html
@@ -208,7 +207,7 @@ QUEUE_PAGE_VALUES = (
 
 
 def _queue_rows(rows: list[dict], *, now: dt.datetime, can_assign: bool) -> list[dict]:
-    """The queue table's rows from queue_row_values, every cell already as the page writes it.
+    """The queue table's rows from queue_page_rows, every cell already as the page writes it.
 
     The template only prints `{{ row.x }}`: at 25 rows and 8 cells, resolving model attribute chains
     and filters in the template was about half the page's Python time (issue 6).
@@ -270,7 +269,7 @@ def queue(request):
     """An officer's work queue: one tab, filtered, nearest deadline first, 25 rows a page (keyset).
 
     Filters and search are GET parameters (bookmarkable; reload and the back button keep them),
-    read by the same QueueFilterSet as the API. Two queries for the rows, one for all tab counts.
+    read by the same QueueFilterSet as the API. One query for the rows, one for all tab counts.
     """
     tab = _tab_of(request.GET.get("tab"))
     roles = OfficerRoles(request.user)
@@ -278,10 +277,10 @@ def queue(request):
     filterset = QueueFilterSet(request.GET, agency_ids=roles.all, now=now)
     filters = filterset.active()
     after = request.GET.get("after") or None
-    ids, next_cursor = queue_page_ids(request.user, tab, base=filterset.qs, after=after, size=PAGE_SIZE, now=now)
-    items = _queue_rows(
-        queue_row_values(ids, QUEUE_PAGE_VALUES), now=now, can_assign=bool(roles.leader | roles.reception)
+    rows, next_cursor = queue_page_rows(
+        request.user, tab, QUEUE_PAGE_VALUES, base=filterset.qs, after=after, size=PAGE_SIZE, now=now
     )
+    items = _queue_rows(rows, now=now, can_assign=bool(roles.leader | roles.reception))
     counts = queue_counts(request.user, now=now)
     tabs = [
         {

@@ -14,7 +14,7 @@ import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -25,6 +25,7 @@ from django_otp.middleware import OTPMiddleware
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .memberships import MEMBERSHIPS_ATTRIBUTE, MEMBERSHIPS_COLUMN, keep_read_memberships, memberships_column_sql
 from .models import AccountEvent, User
 from .services import account_event_record
 
@@ -42,8 +43,6 @@ EXEMPT_PREFIXES = ("/api/schema/", "/api/docs/")
 # Attributes that IdentifierBackend.get_user reads with the session's user (session_user_get).
 TOTP_DEVICE_ATTRIBUTE = "session_totp_device_id"
 STATIC_DEVICE_ATTRIBUTE = "session_static_device_id"
-# Remembered by dossiers.selectors.remember_memberships (role -> agency ids) on officer requests.
-MEMBERSHIPS_ATTRIBUTE = "_officer_memberships"
 
 
 def quote(name: str) -> str:
@@ -68,18 +67,24 @@ def session_device_columns_sql() -> str:
 @functools.cache
 def _session_user_sql() -> str:
     user_table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
-    return f"SELECT u.*, {session_device_columns_sql()} FROM {user_table} u WHERE u.{pk} = %s"  # noqa: S608 - names from the models
+    return (
+        f"SELECT u.*, {session_device_columns_sql()}, {memberships_column_sql(DEFAULT_DB_ALIAS)} "  # noqa: S608 - names from the models
+        f"FROM {user_table} u WHERE u.{pk} = %s"
+    )
 
 
 def session_user_get(user_id):
-    """The session's user, with the ids of its confirmed devices read in the same statement.
+    """The session's user, with the ids of its confirmed devices and its memberships read in the same statement.
 
     The lowest id of its confirmed TOTP and of its recovery-code devices, for SessionOTPMiddleware:
     a device deleted or disabled before this request loaded its user is therefore seen by this
     request. Raw SQL, written once: compiling ORM subqueries on each request cost more than the
     query they save.
     """
-    return next(iter(User._default_manager.raw(_session_user_sql(), [user_id])), None)
+    user = next(iter(User._default_manager.raw(_session_user_sql(), [user_id])), None)
+    if user is not None:
+        keep_read_memberships(user, user.__dict__.pop(MEMBERSHIPS_COLUMN))
+    return user
 
 
 class SecondFactorError(Exception):

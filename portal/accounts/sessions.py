@@ -1,12 +1,13 @@
 """The session engine (SESSION_ENGINE): Django's database sessions, read with their user in one statement.
 
 The session row carries its user's id (accounts.Session.user), written with the data on every save.
-Loading a session reads the row, its user and the user's confirmed second-factor devices in one
-statement (the same device columns as portal.accounts.otp.session_user_get). Authentication then
-takes that user instead of querying again (SessionUserAuthenticationMiddleware and
-IdentifierBackend.get_user), with every check of django.contrib.auth.get_user unchanged: the backend
-named in the session, the session hash, an inactive account refused. The user is read in the same
-statement as the session row, so it is never older than the session it belongs to.
+Loading a session reads the row, its user, the user's confirmed second-factor devices and its
+memberships (portal.accounts.memberships) in one statement (the same columns as
+portal.accounts.otp.session_user_get). Authentication then takes that user instead of querying again
+(SessionUserAuthenticationMiddleware and IdentifierBackend.get_user), with every check of
+django.contrib.auth.get_user unchanged: the backend named in the session, the session hash, an inactive
+account refused. The user is read in the same statement as the session row, so it is never older than
+the session it belongs to.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connections, router
 from django.utils import timezone
 
+from .memberships import keep_read_memberships, memberships_column_sql
 from .otp import STATIC_DEVICE_ATTRIBUTE, TOTP_DEVICE_ATTRIBUTE, session_device_columns_sql
 
 # The session store whose user authentication may take, while django.contrib.auth.get_user runs.
@@ -64,7 +66,7 @@ class SessionStore(DatabaseSessionStore):
         if row is None:
             self._session_key = None
             return {}
-        session_data, totp_device_id, static_device_id, *values = row
+        session_data, totp_device_id, static_device_id, memberships, *values = row
         if values[0] is not None:  # the primary key: the session has a user
             for index, column, functions in converters:
                 for function in functions:
@@ -72,6 +74,7 @@ class SessionStore(DatabaseSessionStore):
             user = User.from_db(using, attnames, values)
             setattr(user, TOTP_DEVICE_ATTRIBUTE, totp_device_id)
             setattr(user, STATIC_DEVICE_ATTRIBUTE, static_device_id)
+            keep_read_memberships(user, memberships)
             self.loaded_user = user
         return self.decode(session_data)
 
@@ -92,7 +95,8 @@ def _session_query(using: str) -> tuple[str, list[str], list[tuple]]:
             converters.append((index, column, functions))
     user_columns = ", ".join(f"u.{quote(f.column)}" for f in fields)
     sql = (
-        f"SELECT s.{quote('session_data')}, {session_device_columns_sql()}, {user_columns} "  # noqa: S608 - names from the models
+        f"SELECT s.{quote('session_data')}, {session_device_columns_sql()}, "  # noqa: S608 - names from the models
+        f"{memberships_column_sql(using)}, {user_columns} "
         f"FROM {quote(Session._meta.db_table)} s "
         f"LEFT JOIN {quote(User._meta.db_table)} u ON u.{quote(User._meta.pk.column)} = s.{quote('user_id')} "
         f"WHERE s.{quote('session_key')} = %s AND s.{quote('expire_date')} > %s"

@@ -1,8 +1,8 @@
 """What every officer request pays before its view runs: session, user, second factor (issue 6).
 
-The session row, its user and the user's confirmed devices are read in one statement
+The session row, its user, the user's confirmed devices and its memberships are read in one statement
 (portal.accounts.sessions), so neither authentication nor the second-factor middleware makes a query of its own,
-and a verified officer's request skips the staff check's membership EXISTS. The budgets below are
+no request runs the staff check's membership EXISTS, and an officer's view knows its agencies. The budgets below are
 those counts: a removed query that comes back fails here, and so does a device check that stops
 seeing a deleted or disabled device.
 """
@@ -20,10 +20,12 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.accounts.constants import Role
+from portal.accounts.memberships import MEMBERSHIPS_ATTRIBUTE, read_memberships
 from portal.accounts.middleware import LAST_ACTIVITY_KEY, TOUCH_INTERVAL_SECONDS
 from portal.accounts.models import Session, User
 from tests.dossiers import builders
-from tests.factories import OfficerFactory, UserFactory
+from tests.factories import AgencyFactory, MembershipFactory, OfficerFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.accounts.urls_request_cost")]
 
@@ -32,10 +34,10 @@ DEVICE = "/can-bo/__device__/"
 QUEUE_API = "/api/officer/queue/"
 QUEUE_PAGE = "/can-bo/ho-so/"
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
-# accounts_session joined with accounts_user and its confirmed device ids.
+# accounts_session joined with accounts_user, its confirmed device ids and its memberships.
 BEFORE_THE_VIEW = 1
-# The queue API's own: the memberships, the agencies below them, the holding range and the rows.
-QUEUE_API_OWN = 4
+# The queue API's own: the holding range joined with its rows.
+QUEUE_API_OWN = 1
 
 
 @pytest.fixture(autouse=True)
@@ -107,6 +109,59 @@ def test_the_queue_api_adds_only_its_own_queries_to_the_officer_request(client):
     assert response.status_code == 200, response.content
     assert len(response.json()["results"]) == 3
     assert len(statements) == BEFORE_THE_VIEW + QUEUE_API_OWN, statements
+    _assert_no_second_factor_queries(statements)
+
+
+def _tree():
+    """A province, a department below it, a unit below that, and a commune beside them."""
+    province = AgencyFactory(province=True)
+    department = AgencyFactory(parent=province, name="Sở Xây dựng")
+    unit = AgencyFactory(parent=department, name="Phòng Quản lý xây dựng")
+    commune = AgencyFactory(parent=province, name="UBND xã Bên Cạnh")
+    return province, department, unit, commune
+
+
+def test_memberships_are_each_agency_and_every_unit_below_it_per_role():
+    _province, department, unit, commune = _tree()
+    officer = UserFactory()
+    MembershipFactory(user=officer, agency=department, role=Role.RECEPTION)
+    MembershipFactory(user=officer, agency=commune, role=Role.RECEPTION)
+    MembershipFactory(user=officer, agency=unit, role=Role.LEADER)
+
+    assert read_memberships(officer.pk) == {
+        Role.RECEPTION: frozenset({department.pk, unit.pk, commune.pk}),
+        Role.LEADER: frozenset({unit.pk}),
+    }
+    assert read_memberships(UserFactory().pk) == {}
+    # The same as the user's own lookup, one role at a time.
+    for role in (Role.RECEPTION, Role.LEADER, Role.SPECIALIST):
+        assert set(read_memberships(officer.pk).get(role, ())) == User.objects.get(pk=officer.pk).agency_ids(role)
+
+
+def test_the_session_statement_reads_the_memberships_and_sees_a_change_at_the_next_request(client):
+    _province, department, unit, commune = _tree()
+    officer = OfficerFactory(membership__agency=department)
+    _verified(client, officer)
+
+    response, statements = _get(client, TRIVIAL)
+    assert len(statements) == BEFORE_THE_VIEW
+    assert getattr(response.wsgi_request.user, MEMBERSHIPS_ATTRIBUTE) == {Role.RECEPTION: {department.pk, unit.pk}}
+
+    MembershipFactory(user=officer, agency=commune, role=Role.LEADER)
+    officer.memberships.filter(agency=department).delete()
+    response, statements = _get(client, TRIVIAL)
+    assert len(statements) == BEFORE_THE_VIEW
+    assert getattr(response.wsgi_request.user, MEMBERSHIPS_ATTRIBUTE) == {Role.LEADER: {commune.pk}}
+
+
+def test_a_citizens_api_request_makes_no_staff_check_of_its_own(client):
+    client.force_login(UserFactory())
+    client.get("/api/dossiers/")
+
+    response, statements = _get(client, "/api/dossiers/")
+
+    assert response.status_code == 200
+    assert not any('FROM "accounts_membership"' in s for s in statements[1:]), statements
     _assert_no_second_factor_queries(statements)
 
 

@@ -13,7 +13,9 @@ import json
 
 import pytest
 import time_machine
+from django.db import connection
 from django.db.models import Min
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
@@ -23,6 +25,7 @@ from dossiers.api import serializers as s
 from dossiers.api.views import _encode_cursor
 from dossiers.filters import QueueFilterSet
 from dossiers.models import DossierHolding
+from dossiers.views.officer import QUEUE_PAGE_VALUES
 from tests.dossiers import builders
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +173,32 @@ def test_the_served_rows_have_exactly_the_fields_of_the_openapi_schema(world):
             if row[name] is not None:
                 assert set(row[name]) == set(_resolve(schema, item["properties"][name])["properties"]), name
     assert any(row["assignee"] for row in rows)
+
+
+@pytest.mark.parametrize("fields", [s.QUEUE_ITEM_VALUES, QUEUE_PAGE_VALUES], ids=["api", "page"])
+@pytest.mark.parametrize("params", [{}, {"state": "received"}], ids=["all", "filtered"])
+def test_the_rows_read_with_their_pairs_are_the_pairs_then_their_values(world, fields, params):
+    """queue_page_rows (the pairs joined with the dossiers) pages as queue_page_ids + queue_row_values."""
+    user, pages = world.leader, 0
+    selectors.remember_memberships(user)  # as each officer request does first
+    after = None
+    while True:
+        now = timezone.now()
+        filterset = QueueFilterSet(params, agency_ids=selectors.officer_agency_ids(user), now=now)
+        assert filterset.is_valid(), filterset.errors
+        ids, cursor = selectors.queue_page_ids(user, "all", base=filterset.qs, after=after, size=2, now=now)
+        expected = selectors.queue_row_values(ids, fields)
+        with CaptureQueriesContext(connection) as statements:
+            rows, joined_cursor = selectors.queue_page_rows(
+                user, "all", fields, base=filterset.qs, after=after, size=2, now=now
+            )
+        assert (rows, joined_cursor) == (expected, cursor)
+        assert rows or pages  # the first page is not empty
+        assert all(list(row) == list(fields) for row in rows)
+        if connection.vendor == "postgresql":
+            assert len(statements) == 1, [q["sql"] for q in statements.captured_queries]
+        pages += 1
+        if cursor is None:
+            break
+        after = cursor
+    assert pages >= (1 if params else 2)
