@@ -328,12 +328,15 @@ def field_group_html(bound, *, punctuation: str | None = None) -> str:
     return "\n".join(parts).strip()
 
 
-def form_fields_html(form, *, row_class: str = "") -> SafeString:
+def form_fields_html(form, *, row_class: str = "", visible_only: bool = False) -> SafeString:
     """Every field group of a form, each in a <div>, in one call: what a template's
-    `{% for field in form %}<div class="...">{{ field.as_field_group }}</div>{% endfor %}` writes.
+    `{% for field in form %}<div class="...">{{ field.as_field_group }}</div>{% endfor %}` writes
+    (`form.visible_fields` instead of `form` with visible_only).
 
-    The officer queue writes its filter and bulk forms through it, without a template loop per field.
+    The officer queue writes its filter and bulk forms through it, and the dossier page the visible
+    fields of its action forms, without a template loop per field.
     """
     opening = f'<div class="{escape_text(row_class)}">' if row_class else "<div>"
     punctuation = _label_punctuation()
-    return SafeString("".join(f"{opening}{field_group_html(field, punctuation=punctuation)}</div>" for field in form))
+    fields = form.visible_fields() if visible_only else form
+    return SafeString("".join(f"{opening}{field_group_html(field, punctuation=punctuation)}</div>" for field in fields))

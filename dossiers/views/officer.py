@@ -40,7 +40,7 @@ from procedures.models import Agency, Procedure
 
 from .. import services
 from ..constants import Action, DossierState, FileKind, FormNumber, FormState, ResultChannel, state_labels
-from ..filters import FILTER_KEYS, QueueFilterSet, QueueOptions, queue_options, specialists_of
+from ..filters import FILTER_KEYS, QueueFilterSet, QueueOptions, queue_options, specialist_options, specialists_of
 from ..filters import start_of as _start_of
 from ..forms import (
     AnswersForm,
@@ -486,9 +486,11 @@ class AssignForm(NoteForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         step = assignment_step(self.dossier)
-        self.fields["assignee"].queryset = (
-            _specialists(_covering_ids(step.agency)) if step is not None else User.objects.none()
-        )
+        field = self.fields["assignee"]
+        field.queryset = _specialists(_covering_ids(step.agency)) if step is not None else User.objects.none()
+        if step is not None and not self.is_bound:
+            # Shown only, not validated: the options read in one hand-written statement.
+            field.preset_options = specialist_options(_covering_ids(step.agency))
         if self.dossier.assignee_id:
             self.fields["assignee"].initial = self.dossier.assignee_id
 
@@ -1003,7 +1005,14 @@ def _dossier_context(request, dossier: Dossier, *, failed: tuple[str, forms.Form
         if not spec.offered(dossier, roles):
             continue
         form = failed[1] if failed and failed[0] == spec.name else _action_form(spec, dossier, request.user)
-        actions.append({"spec": spec, "form": form, "url": action_url.replace("__action__", spec.name)})
+        actions.append(
+            {
+                "spec": spec,
+                "form": form,
+                "fields_html": form_fields_html(form, row_class="form-row", visible_only=True),
+                "url": action_url.replace("__action__", spec.name),
+            }
+        )
 
     snapshot = dossier.snapshot
     answers = [

@@ -89,6 +89,40 @@ def test_every_officer_action_form_has_djangos_markup_unbound_and_with_errors(wo
     assert checked == set(ACTIONS)
 
 
+VISIBLE_LOOP = Template(
+    '{% for field in form.visible_fields %}<div class="form-row">{{ field.as_field_group }}</div>{% endfor %}'
+)
+
+
+def test_the_action_forms_visible_fields_written_in_one_call_read_as_the_pages_old_loop(world):
+    """The dossier page writes each action form's visible fields with form_fields_html: the same bytes."""
+    OfficerFactory(role=Role.SPECIALIST, membership__agency=world.agency, full_name='Viên <b>"Hai"</b>')
+    written = set()
+    for dossier in _states(world):
+        dossier = Dossier.objects.get(pk=dossier.pk)
+        for spec in ACTIONS.values():
+            for data in (None, {"version": "x", "note": "<b>ghi chú</b>", "reason": "", "deadline": "hôm qua"}):
+                made = []
+                for _copy in range(2):
+                    form = spec.form_class(
+                        data,
+                        None,
+                        dossier=dossier,
+                        user=world.leader,
+                        initial={"version": dossier.version},
+                        auto_id=f"id_{spec.name}_%s",
+                        renderer=FastFormRenderer(),
+                    )
+                    for name, label in spec.labels:
+                        form.fields[name].label = label
+                    made.append(form)
+                fast = form_fields_html(made[0], row_class="form-row", visible_only=True)
+                assert fast == VISIBLE_LOOP.render(Context({"form": made[1]})), (spec.name, data)
+                assert 'type="hidden"' not in fast
+                written.add(spec.name)
+    assert written == set(ACTIONS)
+
+
 def test_the_queue_filter_and_bulk_forms_have_djangos_markup(world):
     roles = OfficerRoles(world.leader)
     for data in (

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from dossiers import selectors
 from dossiers.constants import DossierState
-from dossiers.filters import QueueFilterSet, queue_options, specialists_of
+from dossiers.filters import QueueFilterSet, queue_options, specialist_options, specialists_of
 from dossiers.models import DossierHolding
 from portal.accounts.constants import Role
 from procedures.models import Field, Procedure
@@ -270,3 +270,15 @@ def test_the_options_read_in_one_statement_are_the_querysets_lists(world, django
                 with django_assert_num_queries(0):
                     rendered = str(preset.form)
                 assert rendered == str(plain.form), (language, case)
+
+
+def test_the_specialist_options_read_by_hand_are_the_querysets_list(world, django_assert_max_num_queries):
+    """specialist_options (the dossier page's assignment select) lists specialists_of, in its order."""
+    OfficerFactory(role=Role.SPECIALIST, membership__agency=world.agency, full_name="An Văn A")
+    OfficerFactory(role=Role.SPECIALIST, membership__agency=world.agency, full_name="An Văn A")  # a tie
+    agency_ids = selectors.officer_agency_ids(world.leader)
+    for ids in (agency_ids, {world.outsider.memberships.get().agency_id}, set()):
+        with django_assert_max_num_queries(1):
+            listed = specialist_options(ids)
+        assert [(u.pk, str(u)) for u in listed] == [(u.pk, str(u)) for u in specialists_of(ids)]
+    assert len(specialist_options(agency_ids)) >= 3
