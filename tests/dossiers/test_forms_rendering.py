@@ -61,6 +61,22 @@ def _states(world):
     ]
 
 
+def _action_form(spec, dossier, user, data, renderer):
+    """The action form as the dossier page builds it (views.officer._action_form), with this renderer."""
+    form = spec.form_class(
+        data,
+        None,
+        dossier=dossier,
+        user=user,
+        initial={"version": dossier.version},
+        auto_id=f"id_{spec.name}_%s",
+        renderer=renderer,
+    )
+    for name, label in spec.labels:
+        form.fields[name].label = label
+    return form
+
+
 def test_every_officer_action_form_has_djangos_markup_unbound_and_with_errors(world):
     dossiers = _states(world)
     checked = set()
@@ -70,18 +86,7 @@ def test_every_officer_action_form_has_djangos_markup_unbound_and_with_errors(wo
             for data in (None, {"version": "x", "note": "<b>ghi chú</b>", "reason": "", "deadline": "hôm qua"}):
 
                 def make(renderer, spec=spec, dossier=dossier, data=data):
-                    form = spec.form_class(
-                        data,
-                        None,
-                        dossier=dossier,
-                        user=world.leader,
-                        initial={"version": dossier.version},
-                        auto_id=f"id_{spec.name}_%s",
-                        renderer=renderer,
-                    )
-                    for name, label in spec.labels:
-                        form.fields[name].label = label
-                    return form
+                    return _action_form(spec, dossier, world.leader, data, renderer)
 
                 markup = assert_same_markup(make)
                 assert "&lt;b&gt;" in markup or data is None or "note" not in make(None).fields
@@ -102,20 +107,7 @@ def test_the_action_forms_visible_fields_written_in_one_call_read_as_the_pages_o
         dossier = Dossier.objects.get(pk=dossier.pk)
         for spec in ACTIONS.values():
             for data in (None, {"version": "x", "note": "<b>ghi chú</b>", "reason": "", "deadline": "hôm qua"}):
-                made = []
-                for _copy in range(2):
-                    form = spec.form_class(
-                        data,
-                        None,
-                        dossier=dossier,
-                        user=world.leader,
-                        initial={"version": dossier.version},
-                        auto_id=f"id_{spec.name}_%s",
-                        renderer=FastFormRenderer(),
-                    )
-                    for name, label in spec.labels:
-                        form.fields[name].label = label
-                    made.append(form)
+                made = [_action_form(spec, dossier, world.leader, data, FastFormRenderer()) for _copy in range(2)]
                 fast = form_fields_html(made[0], row_class="form-row", visible_only=True)
                 assert fast == VISIBLE_LOOP.render(Context({"form": made[1]})), (spec.name, data)
                 assert 'type="hidden"' not in fast
