@@ -115,7 +115,8 @@ def remember_memberships(user) -> None:
         layers.append(layers[-1].__dict__.get("_wrapped"))
     inner = layers[-1]
     known = getattr(inner, "__dict__", {})
-    if known.get(READ_WITH_USER_ATTRIBUTE) and MEMBERSHIPS_ATTRIBUTE in known:
+    # The mark is taken once: the same object handed to a later request reads them afresh.
+    if known.pop(READ_WITH_USER_ATTRIBUTE, False) and MEMBERSHIPS_ATTRIBUTE in known:
         resolved = known[MEMBERSHIPS_ATTRIBUTE]
     else:
         # Resolved afresh otherwise: a user object kept across requests (tests' force_authenticate)
@@ -707,7 +708,8 @@ def queue_page_rows(
     size: int = 25,
     now: dt.datetime | None = None,
 ) -> tuple[list[dict], str | None]:
-    """queue_page_ids then queue_row_values(ids, fields): one statement on PostgreSQL.
+    """queue_page_ids then queue_row_values(ids, fields): one statement on PostgreSQL (two where a
+    column needs the ORM's converters, and on SQLite).
 
     The page's (dossier, due) pairs and those dossiers' shown columns in one snapshot, in queue order:
     the pairs' statement (the holdings index) joined with the dossiers by their key.

@@ -32,7 +32,11 @@ def _select(using: str, user_reference: str) -> str:
     pairs = "m.{role} || ':' || CAST(a.{id} AS TEXT)".format(
         role=quote(Membership._meta.get_field("role").column), id=quote(Agency._meta.pk.column)
     )
-    aggregate = f"string_agg({pairs}, ',')" if connection.vendor == "postgresql" else f"group_concat({pairs}, ',')"
+    # The two databases the portal runs on (elsewhere `||` or the aggregate's length limit differ).
+    aggregates = {"postgresql": "string_agg({}, ',')", "sqlite": "group_concat({}, ',')"}
+    if connection.vendor not in aggregates:
+        raise NotImplementedError(f"memberships are read on PostgreSQL or SQLite, not {connection.vendor}")
+    aggregate = aggregates[connection.vendor].format(pairs)
     path, agency_pk = quote(Agency._meta.get_field("path").column), quote(Agency._meta.pk.column)
     agencies = quote(Agency._meta.db_table)
     # substr rather than LIKE: a path is never a pattern; the same on PostgreSQL and SQLite.

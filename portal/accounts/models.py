@@ -72,8 +72,9 @@ class User(AbstractUser):
     def membership_roles(self) -> frozenset[str]:
         """The roles of the user's memberships, looked up once per user object (one request).
 
-        Officer requests have already resolved them (dossiers.selectors.remember_memberships keeps them
-        under "_officer_memberships", keyed by role): then no query at all.
+        A user read with its session has them already (portal.accounts.memberships keeps them under
+        "_officer_memberships", keyed by role), as officer requests do (remember_memberships): then no
+        query at all.
         """
         remembered = self.__dict__.get("_officer_memberships")
         if remembered is not None:
@@ -100,7 +101,8 @@ class User(AbstractUser):
     def agency_ids(self, role: str | None = None) -> set[int]:
         """Agencies whose work this user sees: those of their memberships and every unit below them.
 
-        An officer request has them already (dossiers.selectors.remember_memberships): no query then.
+        A user read with its session, or an officer request, has them already
+        (portal.accounts.memberships, dossiers.selectors.remember_memberships): no query then.
         """
         from procedures.models import Agency
 

@@ -246,8 +246,8 @@ class StaffSecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        # Verified first: it costs no query (SessionOTPMiddleware), so a verified officer's request
-        # never asks whether the account is staff; only unverified ones pay that EXISTS.
+        # Verified first: it costs no query (SessionOTPMiddleware). The staff check after it reads the
+        # memberships read with the session (portal.accounts.memberships): no EXISTS either.
         if (
             otp_required()
             and request.path.startswith(PROTECTED_PREFIXES)

@@ -20,6 +20,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dossiers import selectors
 from portal.accounts.constants import Role
 from portal.accounts.memberships import MEMBERSHIPS_ATTRIBUTE, read_memberships
 from portal.accounts.middleware import LAST_ACTIVITY_KEY, TOUCH_INTERVAL_SECONDS
@@ -36,8 +37,8 @@ QUEUE_PAGE = "/can-bo/ho-so/"
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 # accounts_session joined with accounts_user, its confirmed device ids and its memberships.
 BEFORE_THE_VIEW = 1
-# The queue API's own: the holding range joined with its rows.
-QUEUE_API_OWN = 1
+# The queue API's own: the holding range joined with its rows (on SQLite the range, then the rows).
+QUEUE_API_OWN = {"postgresql": 1}.get(connection.vendor, 2)
 
 
 @pytest.fixture(autouse=True)
@@ -152,6 +153,24 @@ def test_the_session_statement_reads_the_memberships_and_sees_a_change_at_the_ne
     response, statements = _get(client, TRIVIAL)
     assert len(statements) == BEFORE_THE_VIEW
     assert getattr(response.wsgi_request.user, MEMBERSHIPS_ATTRIBUTE) == {Role.LEADER: {commune.pk}}
+
+
+def test_memberships_read_with_a_session_serve_its_request_once_then_are_read_afresh(client):
+    """A user object kept after its request (a test handing it on, a cache) never serves stale memberships."""
+    _province, department, unit, commune = _tree()
+    officer = OfficerFactory(membership__agency=department)
+    _verified(client, officer)
+    user = client.get(TRIVIAL).wsgi_request.user
+
+    with CaptureQueriesContext(connection) as first:
+        selectors.remember_memberships(user)
+    assert len(first) == 0
+    MembershipFactory(user=officer, agency=commune, role=Role.LEADER)
+    with CaptureQueriesContext(connection) as second:
+        selectors.remember_memberships(user)
+    assert len(second) == 1
+    assert user.agency_ids(Role.LEADER) == {commune.pk}
+    assert selectors.officer_agency_ids(user) == {department.pk, unit.pk, commune.pk}
 
 
 def test_a_citizens_api_request_makes_no_staff_check_of_its_own(client):

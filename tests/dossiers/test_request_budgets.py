@@ -154,7 +154,7 @@ def test_reception_through_the_api_stays_within_its_budget_whatever_the_number_o
         )
         assert response.status_code == 200, response.content
         assert n <= RECEIVE, "\n".join(sql)
-        # The officer's memberships are read once (remember_memberships), then the reception unit.
+        # The officer's memberships are read once (with the session), then the reception unit's.
         assert sum('FROM "accounts_membership"' in q for q in sql) == 2, "\n".join(sql)
         counts.append(n)
         _more_dossiers(world)

@@ -121,7 +121,7 @@ def test_a_citizen_submits_a_dossier_from_the_procedure_page_on_a_phone(phone_pa
     # Step 5: check and submit.
     expect(page.get_by_text("Bước 5/5")).to_be_visible()
     for text in ("Tạp hóa Bình An", "05/03/2026", "de-nghi.pdf", "0912345678"):
-        expect(page.get_by_text(text).first).to_be_visible()
+        expect(page.get_by_text(text).first, text).to_be_visible()
     assert_accessible(page, axe_audit)
     page.get_by_role("button", name="Nộp hồ sơ").click()
 

@@ -64,7 +64,9 @@ def test_reception_officer_receives_a_new_dossier(page, live_server, world, axe_
     assert axe_audit(page) == [], "dossier after reception"
 
     page.get_by_role("link", name="← Danh sách hồ sơ").click()
+    page.wait_for_url(re.compile(r"/can-bo/ho-so/(\?.*)?$"))
     page.get_by_role("link", name="Tất cả (1)").click()
+    page.wait_for_url(re.compile(r"tab=all"))
     expect(page.get_by_role("link", name=dossier.code)).to_be_visible()
 
 
