@@ -41,13 +41,10 @@ bench: venv
 ## bench-quick checks the harness on 3,000 dossiers. See README "Benchmarks".
 DOSSIERS ?= 1000000
 bench-province: venv
-	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python -m bench.province --dossiers $(DOSSIERS) $(BENCH_ARGS)
 bench-province-reuse: venv
-	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python -m bench.province --dossiers $(DOSSIERS) --reuse $(BENCH_ARGS)
 bench-quick: venv
-	command -v wrk >/dev/null || apt-get install -y wrk
 	BENCH_DIR=/var/tmp/portal-bench-quick $(BIN)/python -m bench.province --dossiers 3000 --duration 3
 
 ## venv: runtime and development requirements, both pinned with hashes (the image installs only the first)

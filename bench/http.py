@@ -230,7 +230,7 @@ class Result:
 def wrk(port: int, name: str, paths: list[str], *, cookie: str = "", duration: int = 12, connections: int = 8):
     """One bounded wrk run over `paths` (taken in turn); latency percentiles in milliseconds."""
     if shutil.which("wrk") is None:
-        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+        raise RuntimeError("wrk is not installed (as root: bash .ci/system-packages bench)")
     env = {**os.environ, "BENCH_PATHS": "|".join(paths), "BENCH_COOKIE": cookie}
     done = subprocess.run(
         [

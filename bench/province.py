@@ -20,6 +20,7 @@ import os
 import secrets
 import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -681,6 +682,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated words: run only the scenarios named so")
     args = parser.parse_args(argv)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints where a long run is
+    # PostgreSQL and wrk, installed when missing (as root; otherwise it says what is missing).
+    subprocess.run(["bash", str(ROOT / ".ci" / "system-packages"), "bench"], check=False)
     args.citizens = args.citizens or max(args.dossiers // 4, 50)
     server = postgres.server()
     env = _environment(server) if server.base.exists() else None
