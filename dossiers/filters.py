@@ -473,14 +473,23 @@ def specialists_of(agency_ids):
     )
 
 
-@functools.cache
-def _specialist_options_sql() -> str:
+def _specialists_sql() -> str:
+    """specialists_of as SQL (PostgreSQL): the role and the agency ids as parameters, not ordered."""
     user, membership = User._meta.db_table, User.memberships.rel.related_model._meta.db_table
     return (
         f"SELECT DISTINCT u.id, u.full_name, u.username FROM {user} u"  # noqa: S608 - table names from _meta
         f" JOIN {membership} m ON m.user_id = u.id WHERE m.role = %s AND m.agency_id = ANY(%s::bigint[])"
-        " ORDER BY u.full_name, u.username, u.id"
     )
+
+
+@functools.cache
+def _specialist_options_sql() -> str:
+    return f"{_specialists_sql()} ORDER BY u.full_name, u.username, u.id"
+
+
+def _option_users(rows) -> list:
+    """Users with the columns an option shows, from (pk, full_name, username) rows."""
+    return [User(pk=pk, full_name=full_name, username=username) for pk, full_name, username in rows]
 
 
 def specialist_options(agency_ids) -> list:
@@ -492,7 +501,7 @@ def specialist_options(agency_ids) -> list:
         return list(specialists_of(ids).only("pk", "full_name", "username"))
     with connection.cursor() as cursor:
         cursor.execute(_specialist_options_sql(), [Role.SPECIALIST, ids])
-        return [User(pk=pk, full_name=full_name, username=username) for pk, full_name, username in cursor.fetchall()]
+        return _option_users(cursor.fetchall())
 
 
 @dataclass(frozen=True)
@@ -520,11 +529,7 @@ def _options_sql() -> str:
     """
     procedure, field = Procedure._meta.db_table, Field._meta.db_table
     offered = Procedure.agencies.through._meta.db_table
-    user, membership = User._meta.db_table, User.memberships.rel.related_model._meta.db_table
-    specialists = (
-        f"SELECT DISTINCT u.id, u.full_name, u.username FROM {user} u"  # noqa: S608 - table names from _meta
-        f" JOIN {membership} m ON m.user_id = u.id WHERE m.role = %s AND m.agency_id = ANY(%s::bigint[])"
-    )
+    specialists = _specialists_sql()
     return (
         "SELECT"  # noqa: S608 - table names from _meta, values as parameters
         " (SELECT COALESCE(json_agg(json_build_array(o.id, o.national_code, o.name) ORDER BY o.name, o.id), '[]')"
@@ -577,12 +582,9 @@ def queue_options(agency_ids, *, bulk_agency_ids=None, limit: int = OPTION_LIMIT
             json.loads(v) if isinstance(v, str) else v for v in cursor.fetchone()
         )
 
-    def users(rows):
-        return [User(pk=pk, full_name=full_name, username=username) for pk, full_name, username in rows]
-
     return QueueOptions(
         procedures=[Procedure(pk=pk, national_code=code, name=name) for pk, code, name in procedures],
         fields=[Field(pk=pk, name=name) for pk, name in fields],
-        specialists=users(specialists),
-        bulk_specialists=None if bulk_agency_ids is None else users(bulk_specialists or []),
+        specialists=_option_users(specialists),
+        bulk_specialists=None if bulk_agency_ids is None else _option_users(bulk_specialists or []),
     )

@@ -677,14 +677,18 @@ def queue_page_ids(
     now: dt.datetime | None = None,
 ) -> tuple[list[int], str | None]:
     """queue_page's dossier ids in queue order and its next cursor: one query (the holdings index)."""
-    now = now or timezone.now()
-    ranges = queue_tab_ranges(user, tab, now=now)
+    pairs = _tab_pairs(user, tab, base=base, after=after, size=size, now=now)
+    return ([], None) if pairs is None else _page_of(_fetch(pairs), size)
+
+
+def _tab_pairs(user, tab: str, *, base, after, size: int, now):
+    """_holding_ids of the tab's first `size` + 1 pairs after the cursor `after`; None for a tab the user
+    holds nothing in."""
+    ranges = queue_tab_ranges(user, tab, now=now or timezone.now())
     if not ranges.pairs:
-        return [], None
+        return None
     cursor = _parse_cursor(after) if after else None
-    return _page_of(
-        _fetch(_holding_ids(ranges, base if base is not None else DossierHolding.objects.all(), cursor, size + 1)), size
-    )
+    return _holding_ids(ranges, base if base is not None else DossierHolding.objects.all(), cursor, size + 1)
 
 
 def _page_of(found: list[tuple[int, dt.datetime | None]], size: int) -> tuple[list[int], str | None]:
@@ -714,12 +718,9 @@ def queue_page_rows(
     The page's (dossier, due) pairs and those dossiers' shown columns in one snapshot, in queue order:
     the pairs' statement (the holdings index) joined with the dossiers by their key.
     """
-    now = now or timezone.now()
-    ranges = queue_tab_ranges(user, tab, now=now)
-    if not ranges.pairs:
+    pairs = _tab_pairs(user, tab, base=base, after=after, size=size, now=now)
+    if pairs is None:
         return [], None
-    cursor = _parse_cursor(after) if after else None
-    pairs = _holding_ids(ranges, base if base is not None else DossierHolding.objects.all(), cursor, size + 1)
     select = None if isinstance(pairs, list) else _rows_of_page_sql(fields)
     if select is None:
         ids, next_cursor = _page_of(_fetch(pairs), size)

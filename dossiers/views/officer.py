@@ -487,10 +487,11 @@ class AssignForm(NoteForm):
         super().__init__(*args, **kwargs)
         step = assignment_step(self.dossier)
         field = self.fields["assignee"]
-        field.queryset = _specialists(_covering_ids(step.agency)) if step is not None else User.objects.none()
-        if step is not None and not self.is_bound:
+        covering = _covering_ids(step.agency) if step is not None else None
+        field.queryset = _specialists(covering) if covering is not None else User.objects.none()
+        if covering is not None and not self.is_bound:
             # Shown only, not validated: the options read in one hand-written statement.
-            field.preset_options = specialist_options(_covering_ids(step.agency))
+            field.preset_options = specialist_options(covering)
         if self.dossier.assignee_id:
             self.fields["assignee"].initial = self.dossier.assignee_id
 

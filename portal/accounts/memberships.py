@@ -29,15 +29,13 @@ def _select(using: str, user_reference: str) -> str:
 
     connection = connections[using]
     quote = connection.ops.quote_name
-    pairs = "m.{role} || ':' || CAST(a.{id} AS TEXT)".format(
-        role=quote(Membership._meta.get_field("role").column), id=quote(Agency._meta.pk.column)
-    )
+    path, agency_pk = quote(Agency._meta.get_field("path").column), quote(Agency._meta.pk.column)
+    pairs = f"m.{quote(Membership._meta.get_field('role').column)} || ':' || CAST(a.{agency_pk} AS TEXT)"
     # The two databases the portal runs on (elsewhere `||` or the aggregate's length limit differ).
     aggregates = {"postgresql": "string_agg({}, ',')", "sqlite": "group_concat({}, ',')"}
     if connection.vendor not in aggregates:
         raise NotImplementedError(f"memberships are read on PostgreSQL or SQLite, not {connection.vendor}")
     aggregate = aggregates[connection.vendor].format(pairs)
-    path, agency_pk = quote(Agency._meta.get_field("path").column), quote(Agency._meta.pk.column)
     agencies = quote(Agency._meta.db_table)
     # substr rather than LIKE: a path is never a pattern. On PostgreSQL the same prefix also as a range
     # of the path's varchar_pattern_ops index (paths hold digits and "/", all below "~"): an index range
