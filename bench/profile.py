@@ -45,7 +45,7 @@ def _client(username: str):
     return client
 
 
-def profile(client, path: str, *, repeat: int, top: int) -> None:
+def profile(client, path: str, *, repeat: int, top: int, callers: str = "") -> None:
     from django.db import connection
 
     for _ in range(5):  # warm: templates, translations, the connection
@@ -82,6 +82,8 @@ def profile(client, path: str, *, repeat: int, top: int) -> None:
         print(f"  {number:>2}. {query['time']}s {' '.join(query['sql'].split())[:200]}")
     stats.sort_stats("tottime").print_stats(top)
     stats.sort_stats("cumulative").print_stats(top)
+    if callers:
+        stats.print_callers(callers)
     print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
 
 
@@ -91,6 +93,7 @@ def main(argv=None) -> int:
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--callers", default="", help="also print who calls the functions matching this pattern")
     args = parser.parse_args(argv)
     server = postgres.server()
     if not server.loaded():
@@ -107,7 +110,7 @@ def main(argv=None) -> int:
             call_command("collectstatic", interactive=False, verbosity=0)
         client = _client(args.user)
         for path in args.paths:
-            profile(client, path, repeat=args.repeat, top=args.top)
+            profile(client, path, repeat=args.repeat, top=args.top, callers=args.callers)
     finally:
         from django.db import connections
 

@@ -7,4 +7,5 @@ class PortalConfig(AppConfig):
     verbose_name = _("Cổng dịch vụ công")
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the production checks
+        # The production checks; psycopg's C timestamp parser on PostgreSQL connections.
+        from . import checks, db  # noqa: F401
