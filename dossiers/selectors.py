@@ -783,8 +783,8 @@ def queue_counts(user, *, now: dt.datetime | None = None) -> dict[str, int]:
     selects, params = [], []
     for tab, ranges in parts.items():
         if ranges.pairs:
-            sql, tab_params = _holding_ids(ranges, base, None, COUNT_LIMIT)
-            selects.append(f"(SELECT count(*) FROM ({sql}) AS t) AS {tab}")  # noqa: S608 - tab names are constants
+            sql, tab_params = _count_sql(ranges, COUNT_LIMIT)
+            selects.append(f"({sql}) AS {tab}")  # tab names are constants
             params.extend(tab_params)
     if selects:
         with connection.cursor() as cursor:
@@ -792,6 +792,27 @@ def queue_counts(user, *, now: dt.datetime | None = None) -> dict[str, int]:
             values = cursor.fetchone()
         counts.update(zip([tab for tab, r in parts.items() if r.pairs], values, strict=True))
     return counts
+
+
+def _count_sql(ranges: TabRanges, limit: int) -> tuple[str, list]:
+    """How many distinct dossiers the tab holds, up to `limit`: at most `limit` holdings per pair.
+
+    In no order (a count needs none): one index range per pair, without the page's sort. Exact below
+    `limit`: a union of fewer than `limit` distinct dossiers means every pair had fewer, all read.
+    """
+    names = [name for name, _type in ranges.columns]
+    # The names are TabRanges' constant columns, never input; every value is a parameter.
+    match = " AND ".join(f"h.{name} = p.{name}" for name in names)
+    if ranges.where_sql:
+        match += f" AND {ranges.where_sql}"
+    arrays = ", ".join(f"%s::{pgtype}[]" for _name, pgtype in ranges.columns)
+    columns = [list(column) for column in zip(*ranges.pairs, strict=True)]
+    sql = (
+        "SELECT count(*) FROM (SELECT DISTINCT x.dossier_id"  # noqa: S608 - constants
+        f" FROM unnest({arrays}) AS p({', '.join(names)}) CROSS JOIN LATERAL"
+        f" (SELECT h.dossier_id FROM {DossierHolding._meta.db_table} h WHERE {match} LIMIT %s) AS x LIMIT %s) AS t"
+    )
+    return sql, [*columns, *ranges.where_params, limit, limit]
 
 
 def queue_for_officer(user, tab: str, *, now: dt.datetime | None = None) -> QuerySet[Dossier]:
